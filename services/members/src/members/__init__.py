@@ -1,0 +1,1 @@
+"""Members service: who the brand's members are, where they came from, how to reach them."""

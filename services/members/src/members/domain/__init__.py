@@ -1,0 +1,1 @@
+"""Members domain: tables and pure rules (no session, no GraphQL)."""

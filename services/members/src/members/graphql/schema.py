@@ -1,0 +1,18 @@
+"""The members subgraph schema."""
+
+from __future__ import annotations
+
+import strawberry
+
+from members.graphql.errors import HANDLERS
+from members.graphql.mutations import Mutation
+from members.graphql.queries import Query
+from yutang_shared.graphql import schema_extensions
+
+schema = strawberry.federation.Schema(
+    query=Query,
+    mutation=Mutation,
+    federation_version="2.9",
+    extensions=schema_extensions(),
+    exception_handlers=HANDLERS,
+)

@@ -1,0 +1,50 @@
+"""The only place in the members service that writes SQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from members.domain.models import Member
+
+
+class MemberRepository:
+    """Members by id, by mobile fingerprint, and in registration order."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def insert_if_new(self, member: Member) -> bool:
+        """Insert unless the mobile is already registered; True when this call created the member."""
+        values = member.model_dump()
+        values.pop("registered_at", None)
+        statement = (
+            insert(Member)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=[Member.__table__.c.mobile_fingerprint])  # type: ignore[attr-defined]
+            .returning(Member.__table__.c.id)  # type: ignore[attr-defined]
+        )
+        return (await self.session.execute(statement)).scalar_one_or_none() is not None
+
+    async def by_fingerprint(self, fingerprint: str) -> Member:
+        """The member registered with this mobile."""
+        statement = select(Member).where(Member.mobile_fingerprint == fingerprint)
+        return (await self.session.execute(statement)).scalar_one()
+
+    async def by_ids(self, ids: Sequence[uuid.UUID]) -> list[Member]:
+        """The members among `ids` that exist, in no particular order (one SELECT)."""
+        statement = select(Member).where(Member.id.in_(ids))  # type: ignore[attr-defined]
+        return list((await self.session.execute(statement)).scalars())
+
+    async def page(self, *, limit: int, after: tuple[datetime, uuid.UUID] | None) -> list[Member]:
+        """Up to `limit` members in registration order, after the given (registered_at, id) position."""
+        key = tuple_(Member.registered_at, Member.id)
+        statement = select(Member).order_by(Member.registered_at, Member.id).limit(limit)  # type: ignore[arg-type]
+        if after is not None:
+            statement = statement.where(key > tuple_(*after))
+        return list((await self.session.execute(statement)).scalars())

@@ -1,0 +1,47 @@
+"""Registering members (捞鱼): one member per mobile, whoever registers first."""
+
+from __future__ import annotations
+
+import logging
+
+from members.domain.channels import SourceChannel
+from members.domain.models import Member
+from members.domain.rules import clean_nickname, mask_mobile, normalise_mobile
+from members.pii import MobileVault
+from members.services.views import MemberView, Registration
+from members.uow import MembersUnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+async def register_member(
+    uow: MembersUnitOfWork,
+    vault: MobileVault,
+    *,
+    mobile: str,
+    nickname: str | None,
+    source_channel: SourceChannel,
+) -> Registration:
+    """Register a member, or return the member already registered with that mobile.
+
+    Registration is idempotent on the normalised mobile, so a retried or concurrent registration never
+    creates a duplicate. Raises InvalidMobile or InvalidNickname and then writes nothing.
+    """
+    normalised = normalise_mobile(mobile)
+    name = clean_nickname(nickname)
+    fingerprint = vault.fingerprint(normalised)
+    async with uow:
+        created = await uow.members.insert_if_new(
+            Member(
+                mobile_fingerprint=fingerprint,
+                mobile_ciphertext=vault.seal(normalised),
+                mobile_masked=mask_mobile(normalised),
+                nickname=name,
+                source_channel=source_channel.value,
+            )
+        )
+        member = MemberView.of(await uow.members.by_fingerprint(fingerprint))
+        await uow.commit()
+    if created:
+        log.info("member registered", extra={"member_id": str(member.id), "channel": source_channel.value})
+    return Registration(member=member, created=created)

@@ -1,0 +1,1 @@
+"""Cross-cutting code every Yutang service needs; no domain code lives here."""

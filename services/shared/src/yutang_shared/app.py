@@ -1,0 +1,63 @@
+"""Builds a subgraph's Litestar app: GraphQL behind the gateway trust check, /health, engine lifecycle."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from litestar import Litestar, MediaType, Response, get
+from litestar.types import ASGIApp
+from sqlalchemy import text
+from strawberry.schema import BaseSchema
+
+from yutang_shared.db import SessionFactory, create_engine, session_factory
+from yutang_shared.graphql import graphql_controller
+from yutang_shared.logging import configure_logging
+from yutang_shared.settings import ServiceSettings
+from yutang_shared.trust import GatewayTrust
+
+log = logging.getLogger("yutang.app")
+
+
+def build_app(
+    *,
+    service: str,
+    schema: BaseSchema,
+    settings: ServiceSettings,
+    loaders: Callable[[SessionFactory], Any],
+) -> Litestar:
+    """A subgraph app. Fails at start, not at the first request, when keys or secrets are missing."""
+    configure_logging(service, settings.log_level)
+    platform = settings.platform
+    _ = platform.public_key, platform.secret
+    engine = create_engine(settings.database_url, pool_size=settings.pool_size)
+    sessions = session_factory(engine)
+
+    @get("/health", media_type=MediaType.JSON, include_in_schema=False, sync_to_thread=False)
+    async def health() -> Response[dict[str, str]]:
+        """Liveness and database reachability, for the process manager and load balancers."""
+        try:
+            async with sessions() as session:
+                await session.execute(text("SELECT 1"))
+        except Exception:
+            log.exception("health check: database unreachable")
+            return Response({"status": "unavailable", "service": service, "database": "down"}, status_code=503)
+        return Response({"status": "ok", "service": service, "database": "ok"})
+
+    async def dispose() -> None:
+        await engine.dispose()
+
+    def trust(app: ASGIApp) -> ASGIApp:
+        return GatewayTrust(app, platform)
+
+    app = Litestar(
+        route_handlers=[graphql_controller(schema, sessions, loaders), health],
+        middleware=[trust],
+        on_startup=[lambda: log.info("%s subgraph ready", service)],
+        on_shutdown=[dispose],
+        openapi_config=None,
+        logging_config=None,
+    )
+    app.state.sessions = sessions
+    return app

@@ -1,0 +1,35 @@
+"""Engine and session factory, and the constraint naming convention every schema uses."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlmodel import SQLModel
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# All services' tables live in one MetaData, each table in its own service's schema; Alembic filters by schema.
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+
+
+
+class Model(SQLModel):
+    """Base of every table: subclassing it guarantees the naming convention is in place first."""
+
+
+SessionFactory = async_sessionmaker[AsyncSession]
+
+
+def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    """An asyncpg engine; `pool_pre_ping` survives a database restart during development."""
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def session_factory(engine: AsyncEngine) -> SessionFactory:
+    """Sessions that keep loaded attributes after commit, so results can be read once the unit of work ends."""
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)

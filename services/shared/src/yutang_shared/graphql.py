@@ -1,0 +1,129 @@
+"""GraphQL plumbing every subgraph shares: request context, permissions, schema extensions, the controller."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from graphql import GraphQLError
+from litestar import Request
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.litestar import BaseContext, make_graphql_controller
+from strawberry.litestar.controller import GraphQLController
+from strawberry.permission import BasePermission
+from strawberry.schema import BaseSchema
+from strawberry.types import Info
+
+from yutang_shared.auth import Principal, Scope
+from yutang_shared.db import SessionFactory
+from yutang_shared.errors import Forbidden, PublicError, Unauthenticated
+from yutang_shared.trust import PRINCIPAL_KEY
+
+MAX_DEPTH = 12
+MAX_ALIASES = 30
+MAX_TOKENS = 4000
+
+
+class RequestContext(BaseContext, kw_only=True):
+    """What a resolver may use: the verified principal, a session factory (never a shared session) and loaders."""
+
+    principal: Principal | None
+    sessions: SessionFactory
+    loaders: Any
+
+
+def principal_of(info: Info[RequestContext, Any]) -> Principal:
+    """The caller; every subgraph request carries one because the trust middleware refuses the rest."""
+    principal = info.context.principal
+    if principal is None:
+        raise Unauthenticated("a verified token is required")
+    return principal
+
+
+def context_getter(
+    sessions: SessionFactory, loaders: Callable[[SessionFactory], Any]
+) -> Callable[[Request[Any, Any, Any]], Any]:
+    """A Litestar dependency that builds a fresh context, with fresh loaders, per request."""
+
+    async def get_context(request: Request[Any, Any, Any]) -> RequestContext:
+        principal = request.scope.get("state", {}).get(PRINCIPAL_KEY)
+        return RequestContext(principal=principal, sessions=sessions, loaders=loaders(sessions))
+
+    return get_context
+
+
+class _Permission(BasePermission):
+    error_class = Forbidden
+    message = "not allowed"
+
+
+def requires(scope: Scope) -> type[BasePermission]:
+    """A permission granting the field to callers holding `scope`."""
+
+    class HasScope(_Permission):
+        message = f"requires the {scope.value} scope"
+
+        def has_permission(self, source: Any, info: Info[RequestContext, Any], **kwargs: Any) -> bool:
+            return principal_of(info).has_scope(scope)
+
+    HasScope.__name__ = HasScope.__qualname__ = f"Requires_{scope.name}"
+    return HasScope
+
+
+def self_or(scope: Scope, *, argument: str | None = None) -> type[BasePermission]:
+    """A permission granting the field to the member it is about, or to callers holding `scope`.
+
+    The member is the field's `argument` when given, else the parent object's `id`.
+    """
+
+    class SelfOrScope(_Permission):
+        message = f"members may read only their own data; others need the {scope.value} scope"
+
+        def has_permission(self, source: Any, info: Info[RequestContext, Any], **kwargs: Any) -> bool:
+            principal = principal_of(info)
+            member_id: uuid.UUID | None = kwargs.get(argument) if argument else getattr(source, "id", None)
+            return principal.has_scope(scope) or (member_id is not None and principal.is_member(member_id))
+
+    SelfOrScope.__name__ = SelfOrScope.__qualname__ = f"SelfOr_{scope.name}"
+    return SelfOrScope
+
+
+def _should_mask(error: GraphQLError) -> bool:
+    if isinstance(error, PublicError):
+        return False
+    original = error.original_error
+    return original is not None and not isinstance(original, PublicError)
+
+
+def schema_extensions() -> Sequence[SchemaExtension | type[SchemaExtension]]:
+    """Limits and caches every subgraph runs with; unexpected errors are masked, public ones kept."""
+    return [
+        QueryDepthLimiter(max_depth=MAX_DEPTH),
+        MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        ParserCache(maxsize=512),
+        ValidationCache(maxsize=512),
+        MaskErrors(should_mask_error=_should_mask),
+    ]
+
+
+def graphql_controller(
+    schema: BaseSchema, sessions: SessionFactory, loaders: Callable[[SessionFactory], Any]
+) -> type[GraphQLController]:
+    """The `/graphql` POST endpoint of a subgraph (no IDE and no GET: clients use the gateway)."""
+    return make_graphql_controller(
+        schema,
+        path="/graphql",
+        graphql_ide=None,
+        allow_queries_via_get=False,
+        context_getter=context_getter(sessions, loaders),
+    )

@@ -1,0 +1,54 @@
+"""The body of every service's Alembic env.py: one schema, its own version table, async engine."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from alembic import context
+from sqlalchemy import Connection, text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+from sqlmodel import SQLModel
+
+
+def _filters(schema: str) -> dict[str, Any]:
+    def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+        return name == schema if type_ == "schema" else True
+
+    def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        return obj.schema == schema if type_ == "table" else True
+
+    return {
+        "target_metadata": SQLModel.metadata,
+        "version_table_schema": schema,
+        "include_schemas": True,
+        "include_name": include_name,
+        "include_object": include_object,
+        "compare_type": True,
+        "compare_server_default": True,
+    }
+
+
+def run_migrations(*, schema: str, database_url: str) -> None:
+    """Run Alembic for `schema` only; other services' tables in the shared MetaData are ignored."""
+    if context.is_offline_mode():
+        context.configure(url=database_url, literal_binds=True, **_filters(schema))
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+
+    def migrate(connection: Connection) -> None:
+        connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        connection.commit()
+        context.configure(connection=connection, **_filters(schema))
+        with context.begin_transaction():
+            context.run_migrations()
+
+    async def main() -> None:
+        engine = create_async_engine(database_url, poolclass=NullPool)
+        async with engine.connect() as connection:
+            await connection.run_sync(migrate)
+        await engine.dispose()
+
+    asyncio.run(main())
