@@ -60,4 +60,5 @@ def build_app(
         logging_config=None,
     )
     app.state.sessions = sessions
+    app.state.engine = engine
     return app

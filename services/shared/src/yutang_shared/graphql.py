@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import strawberry
+import strawberry.federation
 from graphql import GraphQLError
 from litestar import Request
 from strawberry.extensions import (
@@ -21,12 +24,14 @@ from strawberry.litestar import BaseContext, make_graphql_controller
 from strawberry.litestar.controller import GraphQLController
 from strawberry.permission import BasePermission
 from strawberry.schema import BaseSchema
-from strawberry.types import Info
+from strawberry.types import ExecutionContext, Info
 
 from yutang_shared.auth import Principal, Scope
 from yutang_shared.db import SessionFactory
 from yutang_shared.errors import Forbidden, PublicError, Unauthenticated
 from yutang_shared.trust import PRINCIPAL_KEY
+
+log = logging.getLogger("yutang.graphql")
 
 MAX_DEPTH = 12
 MAX_ALIASES = 30
@@ -97,11 +102,13 @@ def self_or(scope: Scope, *, argument: str | None = None) -> type[BasePermission
     return SelfOrScope
 
 
+def caused_by_caller(error: GraphQLError) -> bool:
+    """Errors about the request itself (syntax, validation, coercion: no path) or raised as PublicError."""
+    return error.path is None or isinstance(error, PublicError) or isinstance(error.original_error, PublicError)
+
+
 def _should_mask(error: GraphQLError) -> bool:
-    if isinstance(error, PublicError):
-        return False
-    original = error.original_error
-    return original is not None and not isinstance(original, PublicError)
+    return not caused_by_caller(error)
 
 
 def schema_extensions() -> Sequence[SchemaExtension | type[SchemaExtension]]:
@@ -114,6 +121,20 @@ def schema_extensions() -> Sequence[SchemaExtension | type[SchemaExtension]]:
         ValidationCache(maxsize=512),
         MaskErrors(should_mask_error=_should_mask),
     ]
+
+
+class Schema(strawberry.federation.Schema):
+    """A federation 2.9 subgraph schema that logs errors callers caused at info level, without tracebacks."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        unexpected = []
+        for error in errors:
+            if caused_by_caller(error):
+                log.info("request refused: %s", error.message, extra={"path": error.path})
+            else:
+                unexpected.append(error)
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
 
 
 def graphql_controller(

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import strawberry
-
 from members.graphql.errors import HANDLERS
 from members.graphql.mutations import Mutation
 from members.graphql.queries import Query
-from yutang_shared.graphql import schema_extensions
+from yutang_shared.graphql import Schema, schema_extensions
 
-schema = strawberry.federation.Schema(
+schema = Schema(
     query=Query,
     mutation=Mutation,
     federation_version="2.9",

@@ -22,4 +22,4 @@ async def list_members(
     """A page of members in registration order; fetches one extra row to know whether more follow."""
     async with uow:
         rows = await uow.members.page(limit=limit + 1, after=after)
-    return MemberPage(members=[MemberView.of(r) for r in rows[:limit]], has_next_page=len(rows) > limit)
+        return MemberPage(members=[MemberView.of(r) for r in rows[:limit]], has_next_page=len(rows) > limit)
