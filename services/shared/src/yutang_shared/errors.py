@@ -69,3 +69,11 @@ class DomainErrorHandler:
 def error_handlers(pairs: dict[type[DomainError], type[Any]]) -> list[DomainErrorHandler]:
     """One handler per (domain exception, GraphQL error type) pair."""
     return [DomainErrorHandler(exc, error) for exc, error in pairs.items()]
+
+
+def as_union_member(exception: DomainError, handlers: list[DomainErrorHandler]) -> Any:
+    """The union member for an exception caught by hand (e.g. one item of a batch); re-raises unknown ones."""
+    for handler in handlers:
+        if isinstance(exception, handler.exception_type):
+            return handler.handle(exception, field=None, info=None)
+    raise exception

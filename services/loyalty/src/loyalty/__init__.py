@@ -1,0 +1,1 @@
+"""Loyalty service: points ledger and balances (later tiers, check-in, rewards)."""

@@ -1,0 +1,15 @@
+"""The loyalty subgraph app (`uvicorn loyalty.app:create_app --factory`)."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+
+from loyalty.config import LoyaltySettings, get_settings
+from loyalty.graphql.loaders import make_loaders
+from loyalty.graphql.schema import schema
+from yutang_shared.app import build_app
+
+
+def create_app(settings: LoyaltySettings | None = None) -> Litestar:
+    """The app; reads LOYALTY_* / DATABASE_URL / YUTANG_* settings unless given."""
+    return build_app(service="loyalty", schema=schema, settings=settings or get_settings(), loaders=make_loaders)

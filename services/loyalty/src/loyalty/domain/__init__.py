@@ -1,0 +1,1 @@
+"""Loyalty domain: tables and pure rules (no session, no GraphQL)."""
