@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
 NAMING_CONVENTION = {
@@ -26,7 +27,10 @@ SessionFactory = async_sessionmaker[AsyncSession]
 
 
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    """An asyncpg engine; `pool_pre_ping` survives a database restart during development."""
+    """An asyncpg engine; `pool_pre_ping` survives a database restart. `pool_size=0` opens a connection per
+    session (for callers that run each request on a new event loop, like synchronous test clients)."""
+    if pool_size == 0:
+        return create_async_engine(url, poolclass=NullPool)
     return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 

@@ -7,6 +7,7 @@ import binascii
 from typing import NewType
 
 import strawberry
+import strawberry.federation
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
@@ -46,7 +47,7 @@ def page_size(first: int) -> int:
     return max(1, min(first, MAX_PAGE))
 
 
-@strawberry.type(description="Where a page sits in its list.")
+@strawberry.federation.type(shareable=True, description="Where a page sits in its list.")
 class PageInfo:
     has_next_page: bool = strawberry.field(description="True when another page follows this one.")
     end_cursor: Cursor | None = strawberry.field(description="Pass as `after` to fetch the next page.")

@@ -72,7 +72,7 @@ class ServiceSettings(BaseSettings):
 
     database_url: str = ""
     log_level: str = "INFO"
-    pool_size: int = 10
+    pool_size: int = 10  # 0: no pool, a connection per session
 
     @model_validator(mode="after")
     def _fall_back_to_shared_url(self) -> ServiceSettings:

@@ -1,0 +1,152 @@
+"""Command line of `python -m yutang_dev`: run, token, pg start|stop|status|url, migrate upgrade|check|revision."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from yutang_dev import migrate
+from yutang_dev.pg import EmbeddedPostgres
+from yutang_dev.sql import DatabaseError
+from yutang_dev.tokens import TokenRequestError, add_token_arguments, token_from_args
+
+__all__ = ["build_parser", "main"]
+
+log = logging.getLogger("yutang_dev")
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class _Formatter(logging.Formatter):
+    """`yutang    | message`, aligned with the children's `name | line` output."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        level = {logging.WARNING: "warning: ", logging.ERROR: "error: "}.get(record.levelno, "")
+        return f"{'yutang':<9} | {level}{super().format(record)}"
+
+
+def configure_logging(verbose: bool = False) -> None:
+    """Human-readable lines on stderr (stdout carries tokens and the children's output)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Formatter("%(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    for noisy in ("pgserver", "httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line and run the command; the process exit code."""
+    args = build_parser().parse_args(argv)
+    configure_logging(args.verbose)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except (migrate.MigrationError, DatabaseError, RuntimeError) as exc:
+        log.error("%s", exc)
+        return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """`run`, `token`, `pg …` and `migrate …`."""
+    parser = argparse.ArgumentParser(prog="python -m yutang_dev", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(required=True, metavar="command")
+
+    run = commands.add_parser("run", help="start the whole stack (what `make run` does)")
+    run.add_argument("--no-prefect", action="store_true", help="skip the Prefect server and the flows")
+    run.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for every process to be healthy")
+    run.set_defaults(handler=_run)
+
+    token = commands.add_parser("token", help="print a development token")
+    add_token_arguments(token)
+    token.set_defaults(handler=_token)
+
+    _add_pg(commands)
+    _add_migrate(commands)
+    return parser
+
+
+def _add_pg(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    pg = commands.add_parser("pg", help="the embedded PostgreSQL under $YUTANG_DATA_DIR/pg")
+    pg.add_argument("action", choices=["start", "stop", "status", "url"])
+    pg.add_argument("--database", default="yutang", help="database of `url` (default yutang)")
+    pg.add_argument("--plain", action="store_true", help="`url`: plain postgresql:// (psql) instead of +asyncpg")
+    pg.set_defaults(handler=_pg)
+
+
+def _add_migrate(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser("migrate", help="alembic for every service")
+    actions = parser.add_subparsers(required=True, metavar="action")
+    up = actions.add_parser("upgrade", help="upgrade to head (DATABASE_URL, else the embedded database)")
+    up.add_argument("--service", choices=migrate.SERVICES, help="only this service (default: all, in order)")
+    up.set_defaults(handler=_migrate_upgrade)
+    check = actions.add_parser("check", help="fail when models and migrations disagree (scratch database)")
+    check.set_defaults(handler=_migrate_check)
+    rev = actions.add_parser("revision", help="autogenerate a revision from the models")
+    rev.add_argument("--service", required=True, choices=migrate.SERVICES)
+    rev.add_argument("--message", required=True)
+    rev.set_defaults(handler=_migrate_revision)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from yutang_dev.run import run
+
+    return run(with_prefect=not args.no_prefect, timeout=args.timeout)
+
+
+def _token(args: argparse.Namespace) -> int:
+    try:
+        print(token_from_args(args))
+    except TokenRequestError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _pg(args: argparse.Namespace) -> int:
+    pg = EmbeddedPostgres()
+    if args.action == "start":
+        pg.start()
+        pg.ensure_database("yutang")
+        print(pg.url(args.database, driver=None if args.plain else "asyncpg"))
+    elif args.action == "stop":
+        pg.stop()
+    elif args.action == "status":
+        running = pg.is_running()
+        print(f"running: {pg.url('postgres', driver=None)}" if running else f"not running ({pg.data_dir})")
+        return 0 if running else 3
+    else:
+        print(pg.url(args.database, driver=None if args.plain else "asyncpg"))
+    return 0
+
+
+def _migrate_upgrade(args: argparse.Namespace) -> int:
+    services = [args.service] if args.service else list(migrate.SERVICES)
+    if os.environ.get("DATABASE_URL"):
+        migrate.upgrade(os.environ["DATABASE_URL"], services)
+        return 0
+    pg = EmbeddedPostgres()
+    was_running = pg.is_running()
+    pg.start()
+    try:
+        pg.ensure_database("yutang")
+        migrate.upgrade(pg.url("yutang"), services)
+    finally:
+        if not was_running:
+            pg.stop()
+    return 0
+
+
+def _migrate_check(args: argparse.Namespace) -> int:
+    migrate.check_drift()
+    return 0
+
+
+def _migrate_revision(args: argparse.Namespace) -> int:
+    migrate.make_revision(args.service, args.message)
+    return 0

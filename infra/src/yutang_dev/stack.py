@@ -1,0 +1,157 @@
+"""The Yutang stack as process specs (docs/architecture.md: subgraphs, gateway, Prefect server, flows).
+
+`make run` and the end-to-end tests both build their processes here and run them with the Supervisor.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Mapping
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from yutang_dev.keys import KeyPaths
+from yutang_dev.paths import python, repo_root
+from yutang_dev.supervisor import ChildFailedError, ProcessSpec, StackError, Supervisor, reap_leftovers
+from yutang_dev.tokens import mint_token
+from yutang_shared.auth import Role, Scope
+
+__all__ = [
+    "FLOWS_SCOPES",
+    "SUBGRAPHS",
+    "ChildFailedError",
+    "Ports",
+    "ProcessSpec",
+    "StackError",
+    "Supervisor",
+    "base_env",
+    "reap_leftovers",
+    "stack_specs",
+]
+
+SUBGRAPHS = ("members", "loyalty", "community")
+FLOWS_SCOPES = (Scope.GROUPS_READ.value, Scope.POINTS_WRITE.value)
+_FLOWS_SETTLE_SECONDS = 8.0  # the flows server has no health URL: alive this long means it registered
+
+
+@dataclass(frozen=True, slots=True)
+class Ports:
+    """The ports of the stack; the defaults are the documented ones, tests use `Ports.free()`."""
+
+    gateway: int = 4000
+    members: int = 4001
+    loyalty: int = 4002
+    community: int = 4003
+    prefect: int = 4200
+
+    @classmethod
+    def free(cls) -> Ports:
+        """Five distinct ports that are free right now."""
+        with ExitStack() as stack:
+            sockets = [stack.enter_context(socket.socket()) for _ in range(5)]
+            for sock in sockets:
+                sock.bind(("127.0.0.1", 0))
+            numbers = [int(sock.getsockname()[1]) for sock in sockets]
+        return cls(*numbers)
+
+    def subgraph(self, name: str) -> int:
+        """The port of subgraph `name`."""
+        port: int = getattr(self, name)
+        return port
+
+
+def base_env(
+    *, data_dir: Path, keys: KeyPaths, database_url: str, source: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The environment every child shares: data dir, database, key files (absolute paths), no telemetry."""
+    env = dict(os.environ if source is None else source)
+    env.update(
+        YUTANG_DATA_DIR=str(data_dir.resolve()),
+        DATABASE_URL=database_url,
+        PYTHONUNBUFFERED="1",
+        DO_NOT_TRACK="1",
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+    )
+    env.setdefault("YUTANG_JWT_PUBLIC_KEY_FILE", str(keys.jwt_public))
+    env.setdefault("YUTANG_JWT_PRIVATE_KEY_FILE", str(keys.jwt_private))
+    env.setdefault("YUTANG_GATEWAY_SECRET_FILE", str(keys.gateway_secret))
+    env.setdefault("MEMBERS_PII_KEY_FILE", str(keys.pii_key))
+    return env
+
+
+def stack_specs(*, env: dict[str, str], ports: Ports, with_prefect: bool) -> list[ProcessSpec]:
+    """The processes of docs/architecture.md: three subgraphs, the gateway and, optionally, Prefect and flows."""
+    root = repo_root()
+    specs = [_subgraph(name, env=env, port=ports.subgraph(name), root=root) for name in SUBGRAPHS]
+    specs.append(_gateway(env=env, ports=ports, root=root))
+    if with_prefect:
+        specs += [_prefect_server(env=env, port=ports.prefect, root=root), _flows(env=env, ports=ports, root=root)]
+    return specs
+
+
+def _subgraph(name: str, *, env: dict[str, str], port: int, root: Path) -> ProcessSpec:
+    argv = [python(), "-m", "uvicorn", f"{name}.app:create_app", "--factory", "--host", "127.0.0.1"]
+    return ProcessSpec(
+        name=name,
+        argv=[*argv, "--port", str(port)],
+        cwd=root,
+        env=env,
+        health_url=f"http://127.0.0.1:{port}/health",
+        port=port,
+    )
+
+
+def _gateway(*, env: dict[str, str], ports: Ports, root: Path) -> ProcessSpec:
+    urls = {f"YUTANG_{name.upper()}_URL": f"http://127.0.0.1:{ports.subgraph(name)}/graphql" for name in SUBGRAPHS}
+    argv = ["node", "node_modules/.bin/hive-gateway", "supergraph", "supergraph.graphql", "-c", "gateway.config.ts"]
+    return ProcessSpec(
+        name="gateway",
+        argv=[*argv, "--hive-router-runtime"],
+        cwd=root / "gateway",
+        env={**env, **urls, "YUTANG_GATEWAY_PORT": str(ports.gateway)},
+        health_url=f"http://127.0.0.1:{ports.gateway}/healthcheck",
+        port=ports.gateway,
+    )
+
+
+def _prefect_env(env: dict[str, str]) -> dict[str, str]:
+    home = Path(env["YUTANG_DATA_DIR"]) / "prefect"
+    return {**env, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
+
+
+def _prefect_server(*, env: dict[str, str], port: int, root: Path) -> ProcessSpec:
+    return ProcessSpec(
+        name="prefect",
+        argv=[python(), "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=root,
+        env=_prefect_env(env),
+        health_url=f"http://127.0.0.1:{port}/api/health",
+        port=port,
+    )
+
+
+def _flows(*, env: dict[str, str], ports: Ports, root: Path) -> ProcessSpec:
+    return ProcessSpec(
+        name="flows",
+        argv=[python(), "-m", "yutang_flows.serve"],
+        cwd=root,
+        env={
+            **_prefect_env(env),
+            "PREFECT_API_URL": f"http://127.0.0.1:{ports.prefect}/api",
+            "YUTANG_GATEWAY_URL": f"http://127.0.0.1:{ports.gateway}/graphql",
+            "YUTANG_SERVICE_TOKEN": env.get("YUTANG_SERVICE_TOKEN") or _service_token(env),
+        },
+        after=("prefect",),
+        settle_seconds=_FLOWS_SETTLE_SECONDS,
+    )
+
+
+def _service_token(env: Mapping[str, str]) -> str:
+    """The flows' service credential, signed with the stack's private key; valid for a week of development."""
+    private_key = Path(env["YUTANG_JWT_PRIVATE_KEY_FILE"]).read_text()
+    return mint_token(
+        private_key, role=Role.SERVICE, subject="yutang-flows", scopes=FLOWS_SCOPES, ttl=timedelta(days=7)
+    )

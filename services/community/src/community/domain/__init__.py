@@ -1,0 +1,1 @@
+"""Community domain: tables and pure rules (no session, no GraphQL)."""

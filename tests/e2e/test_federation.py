@@ -1,0 +1,122 @@
+"""Through the real gateway: the federated member query, authentication, authorisation and the trust boundary."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+
+from tests.e2e.conftest import Stack
+from tests.support import Tokens
+
+REGISTER = """
+mutation($mobile: String!) {
+  registerMember(input: {mobile: $mobile, nickname: "小鱼", sourceChannel: STORE_QR}) {
+    __typename ... on RegisterMemberSuccess { member { id } }
+  }
+}
+"""
+ADJUST = """
+mutation($id: UUID!, $points: Int!, $key: String!) {
+  adjustPoints(input: {memberId: $id, points: $points, reason: "开卡礼", idempotencyKey: $key}) {
+    __typename ... on AdjustPointsSuccess { account { balance } }
+  }
+}
+"""
+CREATE_GROUP = """
+mutation { createGroup(input: {type: BASIC, scopeKind: COMMUNITY, scopeName: "翠湖小区"}) {
+  __typename ... on CreateGroupSuccess { group { id name } } } }
+"""
+JOIN = """
+mutation($group: UUID!, $member: UUID!) {
+  joinGroup(groupId: $group, memberId: $member, channel: STORE_QR) { __typename }
+}
+"""
+MEMBER = "query($id: UUID!) { member(id: $id) { nickname loyalty { balance } groups { name } } }"
+
+
+def make_member(stack: Stack, ops: str, mobile: str, points: int = 0) -> str:
+    """A member registered through the gateway, with `points` granted."""
+    result = stack.query(REGISTER, {"mobile": mobile}, token=ops).json()
+    member_id: str = result["data"]["registerMember"]["member"]["id"]
+    if points:
+        granted = stack.query(ADJUST, {"id": member_id, "points": points, "key": f"e2e-{member_id}"}, token=ops)
+        assert granted.json()["data"]["adjustPoints"]["__typename"] == "AdjustPointsSuccess"
+    return member_id
+
+
+def make_group(stack: Stack, ops: str, *members: str) -> dict[str, str]:
+    group: dict[str, str] = stack.query(CREATE_GROUP, token=ops).json()["data"]["createGroup"]["group"]
+    for member_id in members:
+        joined = stack.query(JOIN, {"group": group["id"], "member": member_id}, token=ops).json()
+        assert joined["data"]["joinGroup"]["__typename"] == "JoinGroupSuccess"
+    return group
+
+
+def test_one_query_reads_a_member_across_three_services(stack: Stack, ops: str) -> None:
+    member_id = make_member(stack, ops, "13800138000", points=500)
+    group = make_group(stack, ops, member_id)
+
+    result = stack.query(MEMBER, {"id": member_id}, token=ops).json()
+
+    assert "errors" not in result, result
+    assert result["data"]["member"] == {"nickname": "小鱼", "loyalty": {"balance": 500}, "groups": [{"name": group["name"]}]}
+
+
+def test_a_member_reads_themself_but_not_another_member(stack: Stack, ops: str, tokens: Tokens) -> None:
+    me = make_member(stack, ops, "13900139000", points=20)
+    other = make_member(stack, ops, "13700137000", points=30)
+
+    mine = stack.query(MEMBER, {"id": me}, token=tokens.member(me)).json()
+    theirs = stack.query(MEMBER, {"id": other}, token=tokens.member(me)).json()
+
+    assert mine["data"]["member"]["loyalty"] == {"balance": 20}
+    assert theirs["data"]["member"] is None
+    assert theirs["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+def test_a_request_without_a_valid_token_is_rejected(stack: Stack) -> None:
+    missing = stack.query(MEMBER, {"id": str(uuid.uuid4())}, token=None)
+    forged = stack.query(MEMBER, {"id": str(uuid.uuid4())}, token="eyJhbGciOiJub25lIn0.e30.")
+
+    for response in (missing, forged):
+        assert response.status_code == 401
+        assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+def test_a_direct_call_to_a_subgraph_is_rejected(stack: Stack, ops: str) -> None:
+    for name in ("members", "loyalty", "community"):
+        response = httpx.post(
+            stack.subgraph(name),
+            json={"query": '{ _entities(representations: [{__typename: "Member", id: "x"}]) { __typename } }'},
+            headers={"authorization": f"Bearer {ops}"},
+        )
+
+        assert response.status_code == 403, name
+        assert response.json()["errors"][0]["extensions"]["code"] == "GATEWAY_SIGNATURE_REQUIRED"
+
+
+def test_the_request_id_follows_a_request_into_every_subgraph(stack: Stack, ops: str) -> None:
+    member_id = make_member(stack, ops, "13600136000", points=1)
+    request_id = f"e2e-{uuid.uuid4().hex}"
+
+    response = stack.query(MEMBER, {"id": member_id}, token=ops, **{"x-request-id": request_id})
+
+    assert response.headers["x-request-id"] == request_id
+    for name in ("members", "loyalty", "community"):
+        assert request_id in (stack.logs / f"{name}.log").read_text(), name
+
+
+def test_the_gateway_refuses_queries_past_the_depth_and_alias_limits(stack: Stack, ops: str) -> None:
+    member_id = str(uuid.uuid4())
+    aliases = " ".join(f'a{i}: member(id: "{member_id}") {{ nickname }}' for i in range(31))
+    hop = "groups { members { edges { node { member { %s } } } } }"
+    deep = "{ member(id: \"%s\") { %s } }" % (member_id, hop % (hop % (hop % "id")))
+
+    too_many = stack.query(f"{{ {aliases} }}", token=ops).json()
+    too_deep = stack.query(deep, token=ops).json()
+    allowed = stack.query(f"{{ {aliases.rsplit(' a30:', 1)[0]} }}", token=ops).json()
+
+    assert too_many.get("data") is None and too_many["errors"]
+    assert too_deep.get("data") is None and "depth" in too_deep["errors"][0]["message"].lower()
+    assert "errors" not in allowed
