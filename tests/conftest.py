@@ -46,7 +46,15 @@ def migrate(database_url: str) -> None:
     env = {**os.environ, "DATABASE_URL": database_url}
     for service in SERVICES:
         subprocess.run(
-            [sys.executable, "-m", "alembic", "-c", str(ROOT / "services" / service / "alembic.ini"), "upgrade", "head"],
+            [
+                sys.executable,
+                "-m",
+                "alembic",
+                "-c",
+                str(ROOT / "services" / service / "alembic.ini"),
+                "upgrade",
+                "head",
+            ],
             check=True,
             env=env,
             capture_output=True,

@@ -32,10 +32,14 @@ class Stack:
     def subgraph(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports.subgraph(name)}/graphql"
 
-    def query(self, query: str, variables: dict[str, Any] | None = None, *, token: str | None, **headers: str) -> httpx.Response:
+    def query(
+        self, query: str, variables: dict[str, Any] | None = None, *, token: str | None, **headers: str
+    ) -> httpx.Response:
         if token is not None:
             headers["authorization"] = f"Bearer {token}"
-        return httpx.post(self.gateway, json={"query": query, "variables": variables or {}}, headers=headers, timeout=30)
+        return httpx.post(
+            self.gateway, json={"query": query, "variables": variables or {}}, headers=headers, timeout=30
+        )
 
 
 @pytest.fixture(scope="session")

@@ -60,7 +60,11 @@ def test_one_query_reads_a_member_across_three_services(stack: Stack, ops: str) 
     result = stack.query(MEMBER, {"id": member_id}, token=ops).json()
 
     assert "errors" not in result, result
-    assert result["data"]["member"] == {"nickname": "小鱼", "loyalty": {"balance": 500}, "groups": [{"name": group["name"]}]}
+    assert result["data"]["member"] == {
+        "nickname": "小鱼",
+        "loyalty": {"balance": 500},
+        "groups": [{"name": group["name"]}],
+    }
 
 
 def test_a_member_reads_themself_but_not_another_member(stack: Stack, ops: str, tokens: Tokens) -> None:
@@ -111,12 +115,14 @@ def test_the_gateway_refuses_queries_past_the_depth_and_alias_limits(stack: Stac
     member_id = str(uuid.uuid4())
     aliases = " ".join(f'a{i}: member(id: "{member_id}") {{ nickname }}' for i in range(31))
     hop = "groups { members { edges { node { member { %s } } } } }"
-    deep = "{ member(id: \"%s\") { %s } }" % (member_id, hop % (hop % (hop % "id")))
+    deep = '{ member(id: "%s") { %s } }' % (member_id, hop % (hop % (hop % "id")))
 
     too_many = stack.query(f"{{ {aliases} }}", token=ops).json()
     too_deep = stack.query(deep, token=ops).json()
     allowed = stack.query(f"{{ {aliases.rsplit(' a30:', 1)[0]} }}", token=ops).json()
 
-    assert too_many.get("data") is None and too_many["errors"]
-    assert too_deep.get("data") is None and "depth" in too_deep["errors"][0]["message"].lower()
+    assert too_many.get("data") is None
+    assert too_many["errors"]
+    assert too_deep.get("data") is None
+    assert "depth" in too_deep["errors"][0]["message"].lower()
     assert "errors" not in allowed

@@ -13,7 +13,9 @@ from tests.e2e.test_federation import make_group, make_member
 from tests.support import Tokens
 from yutang_flows.group_bonus import grant_batch, grant_group_bonus
 
-BALANCE = "query($id: UUID!) { member(id: $id) { loyalty { balance entries(first: 10) { edges { node { reason } } } } } }"
+BALANCE = (
+    "query($id: UUID!) { member(id: $id) { loyalty { balance entries(first: 10) { edges { node { reason } } } } } }"
+)
 
 
 @pytest.fixture(scope="module")

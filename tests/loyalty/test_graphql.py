@@ -92,7 +92,11 @@ async def test_batches_answer_per_item_and_retry_safely(loyalty_api: SubgraphCli
     retry = (await loyalty_api(BATCH, {"inputs": inputs}, token=tokens.service("points:write")))["data"]
 
     assert [p["__typename"] for p in first["adjustPointsBatch"]] == ["AdjustPointsSuccess", "InsufficientPointsError"]
-    assert retry["adjustPointsBatch"][0] == {"__typename": "AdjustPointsSuccess", "replayed": True, "account": {"balance": 50}}
+    assert retry["adjustPointsBatch"][0] == {
+        "__typename": "AdjustPointsSuccess",
+        "replayed": True,
+        "account": {"balance": 50},
+    }
 
 
 async def test_batches_are_capped(loyalty_api: SubgraphClient, tokens: Tokens) -> None:

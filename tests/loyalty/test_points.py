@@ -110,13 +110,11 @@ async def test_concurrent_retries_of_one_key_apply_once(engine: AsyncEngine) -> 
 async def test_one_key_raced_across_members_lands_once(engine: AsyncEngine) -> None:
     members = [uuid.uuid4() for _ in range(6)]
 
-    results = await asyncio.gather(
-        *(adjust(engine, m, 10, "shared-key") for m in members), return_exceptions=True
-    )
+    results = await asyncio.gather(*(adjust(engine, m, 10, "shared-key") for m in members), return_exceptions=True)
 
     applied = [r for r in results if isinstance(r, Adjustment) and not r.replayed]
     assert len(applied) == 1
-    assert all(isinstance(r, Adjustment) or isinstance(r, IdempotencyKeyReused) for r in results)
+    assert all(isinstance(r, Adjustment | IdempotencyKeyReused) for r in results)
     totals = [await ledger(engine, m) for m in members]
     assert sum(t[2] for t in totals) == 1
 

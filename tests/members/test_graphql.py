@@ -64,7 +64,11 @@ async def test_invalid_input_is_a_typed_error(members_api: SubgraphClient, token
     bad_mobile = await register(members_api, tokens.ops(), "12345")
     bad_nickname = await register(members_api, tokens.ops(), "13800138000", nickname="x" * 40)
 
-    assert bad_mobile == {"__typename": "InvalidMobileError", "message": bad_mobile["message"], "code": "MEMBERS_INVALID_MOBILE"}
+    assert bad_mobile == {
+        "__typename": "InvalidMobileError",
+        "message": bad_mobile["message"],
+        "code": "MEMBERS_INVALID_MOBILE",
+    }
     assert bad_nickname["code"] == "MEMBERS_INVALID_NICKNAME"
     listing = await members_api(MEMBERS, {"first": 10}, token=tokens.ops())
     assert listing["data"]["members"]["edges"] == []

@@ -35,7 +35,9 @@ async def test_registering_stores_the_mobile_encrypted_and_masked(engine: AsyncE
 
 async def test_the_same_mobile_twice_is_one_member(engine: AsyncEngine) -> None:
     uow = MembersUnitOfWork(session_factory(engine))
-    first = await register_member(uow, get_vault(), mobile="13800138000", nickname="a", source_channel=SourceChannel.ADS)
+    first = await register_member(
+        uow, get_vault(), mobile="13800138000", nickname="a", source_channel=SourceChannel.ADS
+    )
 
     again = await register_member(
         uow, get_vault(), mobile="138-0013-8000", nickname="b", source_channel=SourceChannel.OTHER
@@ -53,7 +55,10 @@ async def test_concurrent_registrations_of_one_mobile_create_one_member(engine: 
     results = await asyncio.gather(
         *(
             register_member(
-                MembersUnitOfWork(sessions), get_vault(), mobile="13900139000", nickname=None,
+                MembersUnitOfWork(sessions),
+                get_vault(),
+                mobile="13900139000",
+                nickname=None,
                 source_channel=SourceChannel.STREET_PROMOTION,
             )
             for _ in range(8)
@@ -68,7 +73,10 @@ async def test_concurrent_registrations_of_one_mobile_create_one_member(engine: 
 async def test_invalid_mobile_writes_nothing(engine: AsyncEngine) -> None:
     with pytest.raises(InvalidMobile):
         await register_member(
-            MembersUnitOfWork(session_factory(engine)), get_vault(), mobile="12345", nickname=None,
+            MembersUnitOfWork(session_factory(engine)),
+            get_vault(),
+            mobile="12345",
+            nickname=None,
             source_channel=SourceChannel.OTHER,
         )
 

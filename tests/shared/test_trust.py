@@ -2,8 +2,8 @@
 
 import time
 
-from yutang_shared.auth import SIGNATURE_HEADER, sign_body
 from tests.support import SubgraphClient, Tokens
+from yutang_shared.auth import SIGNATURE_HEADER, sign_body
 
 SERVICE_SDL = "{ _service { sdl } }"
 
@@ -20,7 +20,11 @@ async def test_a_signature_over_another_body_is_refused(members_api: SubgraphCli
     response = await members_api.client.post(
         "/graphql",
         content=b'{"query": "{ _service { sdl } }"}',
-        headers={"authorization": f"Bearer {tokens.ops()}", SIGNATURE_HEADER: forged, "content-type": "application/json"},
+        headers={
+            "authorization": f"Bearer {tokens.ops()}",
+            SIGNATURE_HEADER: forged,
+            "content-type": "application/json",
+        },
     )
 
     assert response.status_code == 403
@@ -32,7 +36,11 @@ async def test_a_stale_signature_is_refused(members_api: SubgraphClient, tokens:
     response = await members_api.client.post(
         "/graphql",
         content=body,
-        headers={"authorization": f"Bearer {tokens.ops()}", SIGNATURE_HEADER: stale, "content-type": "application/json"},
+        headers={
+            "authorization": f"Bearer {tokens.ops()}",
+            SIGNATURE_HEADER: stale,
+            "content-type": "application/json",
+        },
     )
 
     assert response.status_code == 403

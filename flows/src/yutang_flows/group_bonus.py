@@ -121,13 +121,22 @@ def grant_group_bonus(group_id: uuid.UUID, points: int, reason: str, run_key: st
             summary.add(page)
             log.info(
                 "page %d: %d members, %d granted, %d already granted, %d refused",
-                page_number, len(member_ids), page.granted, page.already_granted, len(page.refused),
+                page_number,
+                len(member_ids),
+                page.granted,
+                page.already_granted,
+                len(page.refused),
             )
         if after is None:
             break
         page_number += 1
-    log.info("group %s: %d granted, %d already granted, %d refused", group_id, summary.granted,
-             summary.already_granted, len(summary.refused))
+    log.info(
+        "group %s: %d granted, %d already granted, %d refused",
+        group_id,
+        summary.granted,
+        summary.already_granted,
+        len(summary.refused),
+    )
     for refusal in summary.refused:
         log.warning("refused: %s", refusal)
     return summary

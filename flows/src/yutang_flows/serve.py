@@ -31,7 +31,7 @@ def deployments(config: Path = FLOWS_DIR / "prefect.yaml") -> list[Any]:
     spec = yaml.safe_load(config.read_text())
     built = []
     for entry in spec["deployments"]:
-        schedules = [construct_schedule(**s["schedule"] if "schedule" in s else s) for s in entry.get("schedules", [])]
+        schedules = [construct_schedule(**s.get("schedule", s)) for s in entry.get("schedules", [])]
         built.append(
             load_flow(entry["entrypoint"]).to_deployment(
                 name=entry["name"],

@@ -6,9 +6,10 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import literal, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from loyalty.domain.models import Account, LedgerEntry
 
@@ -22,17 +23,17 @@ class AccountRepository:
     async def lock(self, member_id: uuid.UUID) -> Account:
         """The member's account, created at zero if new, locked FOR UPDATE until the transaction ends."""
         await self.session.execute(insert(Account).values(member_id=member_id, balance=0).on_conflict_do_nothing())
-        statement = select(Account).where(Account.member_id == member_id).with_for_update()
+        statement = select(Account).where(col(Account.member_id) == member_id).with_for_update()
         return (await self.session.execute(statement)).scalar_one()
 
     async def set_balance(self, member_id: uuid.UUID, balance: int) -> None:
         """Store the new balance of a locked account."""
-        statement = update(Account).where(Account.member_id == member_id).values(balance=balance)  # type: ignore[arg-type]
+        statement = update(Account).where(col(Account.member_id) == member_id).values(balance=balance)
         await self.session.execute(statement)
 
     async def by_member_ids(self, member_ids: Sequence[uuid.UUID]) -> list[Account]:
         """The accounts among `member_ids` that exist (one SELECT)."""
-        statement = select(Account).where(Account.member_id.in_(member_ids))  # type: ignore[attr-defined]
+        statement = select(Account).where(col(Account.member_id).in_(member_ids))
         return list((await self.session.execute(statement)).scalars())
 
 
@@ -50,7 +51,7 @@ class LedgerRepository:
 
     async def by_key(self, idempotency_key: str) -> LedgerEntry | None:
         """The entry written under this idempotency key, if any."""
-        statement = select(LedgerEntry).where(LedgerEntry.idempotency_key == idempotency_key)
+        statement = select(LedgerEntry).where(col(LedgerEntry.idempotency_key) == idempotency_key)
         return (await self.session.execute(statement)).scalar_one_or_none()
 
     async def page(
@@ -59,10 +60,11 @@ class LedgerRepository:
         """Up to `limit` of the member's entries, newest first, older than the given position."""
         statement = (
             select(LedgerEntry)
-            .where(LedgerEntry.member_id == member_id)
-            .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc())  # type: ignore[attr-defined]
+            .where(col(LedgerEntry.member_id) == member_id)
+            .order_by(col(LedgerEntry.created_at).desc(), col(LedgerEntry.id).desc())
             .limit(limit)
         )
         if before is not None:
-            statement = statement.where(tuple_(LedgerEntry.created_at, LedgerEntry.id) < tuple_(*before))
+            key = tuple_(col(LedgerEntry.created_at), col(LedgerEntry.id))
+            statement = statement.where(key < tuple_(literal(before[0]), literal(before[1])))
         return list((await self.session.execute(statement)).scalars())

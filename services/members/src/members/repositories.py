@@ -6,9 +6,10 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import literal, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from members.domain.models import Member
 
@@ -33,18 +34,18 @@ class MemberRepository:
 
     async def by_fingerprint(self, fingerprint: str) -> Member:
         """The member registered with this mobile."""
-        statement = select(Member).where(Member.mobile_fingerprint == fingerprint)
+        statement = select(Member).where(col(Member.mobile_fingerprint) == fingerprint)
         return (await self.session.execute(statement)).scalar_one()
 
     async def by_ids(self, ids: Sequence[uuid.UUID]) -> list[Member]:
         """The members among `ids` that exist, in no particular order (one SELECT)."""
-        statement = select(Member).where(Member.id.in_(ids))  # type: ignore[attr-defined]
+        statement = select(Member).where(col(Member.id).in_(ids))
         return list((await self.session.execute(statement)).scalars())
 
     async def page(self, *, limit: int, after: tuple[datetime, uuid.UUID] | None) -> list[Member]:
         """Up to `limit` members in registration order, after the given (registered_at, id) position."""
-        key = tuple_(Member.registered_at, Member.id)
-        statement = select(Member).order_by(Member.registered_at, Member.id).limit(limit)  # type: ignore[arg-type]
+        statement = select(Member).order_by(col(Member.registered_at), col(Member.id)).limit(limit)
         if after is not None:
-            statement = statement.where(key > tuple_(*after))
+            key = tuple_(col(Member.registered_at), col(Member.id))
+            statement = statement.where(key > tuple_(literal(after[0]), literal(after[1])))
         return list((await self.session.execute(statement)).scalars())

@@ -117,7 +117,7 @@ def verify_token(token: str, public_key: str, *, issuer: str = "yutang", audienc
             audience=audience,
             options={"require": ["exp", "iat", "sub", "iss", "aud"]},
         )
-        role = Role(claims.get("role"))
+        role = Role(str(claims.get("role", "")))
     except (jwt.PyJWTError, ValueError) as exc:
         raise InvalidToken(str(exc)) from exc
     scopes = claims.get("scopes") or []

@@ -18,7 +18,6 @@ NAMING_CONVENTION = {
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
 
 
-
 class Model(SQLModel):
     """Base of every table: subclassing it guarantees the naming convention is in place first."""
 

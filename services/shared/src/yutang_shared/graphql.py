@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import strawberry
@@ -29,6 +30,7 @@ from strawberry.types import ExecutionContext, Info
 from yutang_shared.auth import Principal, Scope
 from yutang_shared.db import SessionFactory
 from yutang_shared.errors import Forbidden, PublicError, Unauthenticated
+from yutang_shared.pagination import Cursor, CursorValue
 from yutang_shared.trust import PRINCIPAL_KEY
 
 log = logging.getLogger("yutang.graphql")
@@ -111,20 +113,30 @@ def _should_mask(error: GraphQLError) -> bool:
     return not caused_by_caller(error)
 
 
-def schema_extensions() -> Sequence[SchemaExtension | type[SchemaExtension]]:
-    """Limits and caches every subgraph runs with; unexpected errors are masked, public ones kept."""
+def schema_extensions() -> list[Callable[[], SchemaExtension]]:
+    """Limits and caches every subgraph runs with; unexpected errors are masked, public ones kept.
+
+    Factories, not instances: each request gets its own extension objects (the caches are module-level).
+    """
     return [
-        QueryDepthLimiter(max_depth=MAX_DEPTH),
-        MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
-        MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        ParserCache(maxsize=512),
-        ValidationCache(maxsize=512),
-        MaskErrors(should_mask_error=_should_mask),
+        partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
+        partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
+        partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
+        partial(ParserCache, maxsize=512),
+        partial(ValidationCache, maxsize=512),
+        partial(MaskErrors, should_mask_error=_should_mask),
     ]
 
 
 class Schema(strawberry.federation.Schema):
-    """A federation 2.9 subgraph schema that logs errors callers caused at info level, without tracebacks."""
+    """A federation 2.9 subgraph schema with the shared scalars, limits and caches; it logs errors callers
+    caused at info level, without tracebacks."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("federation_version", "2.9")
+        kwargs.setdefault("extensions", schema_extensions())
+        kwargs["scalar_overrides"] = {CursorValue: Cursor, **kwargs.get("scalar_overrides", {})}
+        super().__init__(**kwargs)
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         unexpected = []

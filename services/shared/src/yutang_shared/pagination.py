@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import uuid
+from datetime import datetime
 from typing import NewType
 
 import strawberry
 import strawberry.federation
+
+from yutang_shared.errors import BadUserInput
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
@@ -42,6 +46,22 @@ Cursor = strawberry.scalar(
 )
 
 
+def cursor_of(at: datetime, id_: uuid.UUID) -> CursorValue:
+    """The cursor of a row sorted by (timestamp, id)."""
+    return CursorValue((at.isoformat(), str(id_)))
+
+
+def position_of(after: CursorValue | None) -> tuple[datetime, uuid.UUID] | None:
+    """The (timestamp, id) sort key a cursor carries; BadUserInput for a cursor we did not make."""
+    if after is None:
+        return None
+    try:
+        at, id_ = after
+        return datetime.fromisoformat(at), uuid.UUID(id_)
+    except ValueError as exc:
+        raise BadUserInput("cursor is not valid") from exc
+
+
 def page_size(first: int) -> int:
     """Clamp a requested page size to 1..MAX_PAGE."""
     return max(1, min(first, MAX_PAGE))
@@ -50,4 +70,4 @@ def page_size(first: int) -> int:
 @strawberry.federation.type(shareable=True, description="Where a page sits in its list.")
 class PageInfo:
     has_next_page: bool = strawberry.field(description="True when another page follows this one.")
-    end_cursor: Cursor | None = strawberry.field(description="Pass as `after` to fetch the next page.")
+    end_cursor: CursorValue | None = strawberry.field(description="Pass as `after` to fetch the next page.")

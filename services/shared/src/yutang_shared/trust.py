@@ -9,12 +9,13 @@ import time
 import uuid
 from typing import Any
 
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from yutang_shared.auth import (
+    SIGNATURE_HEADER,
     InvalidSignature,
     InvalidToken,
-    SIGNATURE_HEADER,
     bearer_token,
     verify_signature,
     verify_token,
@@ -39,8 +40,10 @@ def _header(scope: Scope, name: bytes) -> str | None:
 async def _reply(send: Send, status: int, code: str, message: str, request_id: str) -> None:
     body = json.dumps({"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}).encode()
     headers = [(b"content-type", b"application/json"), (b"x-request-id", request_id.encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    start: Any = {"type": "http.response.start", "status": status, "headers": headers}
+    end: Any = {"type": "http.response.body", "body": body}
+    await send(start)
+    await send(end)
 
 
 async def _read_body(receive: Receive) -> bytes | None:
@@ -73,7 +76,7 @@ class GatewayTrust:
         self.graphql_path = graphql_path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
         given = _header(scope, b"x-request-id")
@@ -132,7 +135,7 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     """Hand the buffered body to the app once, then pass through to the server (for disconnects)."""
     sent = False
 
-    async def replay() -> Message:
+    async def replay() -> Any:
         nonlocal sent
         if sent:
             return await receive()

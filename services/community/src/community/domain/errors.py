@@ -15,19 +15,19 @@ class CommunityErrorCode(Enum):
     COMMUNITY_GROUP_NOT_FOUND = "COMMUNITY_GROUP_NOT_FOUND"
 
 
-class InvalidGroup(DomainError):  # noqa: N818  (domain exceptions name the fact)
+class InvalidGroup(DomainError):
     """The group's capacity, scope name or name breaks a rule."""
 
     code = CommunityErrorCode.COMMUNITY_INVALID_GROUP
 
 
-class GroupFull(DomainError):  # noqa: N818  (domain exceptions name the fact)
+class GroupFull(DomainError):
     """The group already holds as many members as its capacity allows (details: capacity)."""
 
     code = CommunityErrorCode.COMMUNITY_GROUP_FULL
 
 
-class GroupNotFound(DomainError):  # noqa: N818  (domain exceptions name the fact)
+class GroupNotFound(DomainError):
     """No group has this id (details: group_id)."""
 
     code = CommunityErrorCode.COMMUNITY_GROUP_NOT_FOUND

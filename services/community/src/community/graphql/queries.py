@@ -8,14 +8,13 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from community.graphql.cursors import cursor_of, position_of
 from community.graphql.loaders import Loaders
 from community.graphql.types import Group, GroupConnection, GroupEdge, GroupTypeEnum
 from community.services.queries import list_groups
 from community.uow import CommunityUnitOfWork
 from yutang_shared.auth import Scope
 from yutang_shared.graphql import RequestContext, requires
-from yutang_shared.pagination import DEFAULT_PAGE, Cursor, PageInfo, page_size
+from yutang_shared.pagination import DEFAULT_PAGE, CursorValue, PageInfo, cursor_of, page_size, position_of
 
 
 @strawberry.type
@@ -41,7 +40,7 @@ class Query:
         self,
         info: Info[RequestContext, Any],
         first: Annotated[int, strawberry.argument(description="Page size, 1 to 100 (clamped).")] = DEFAULT_PAGE,
-        after: Annotated[Cursor | None, strawberry.argument(description="Continue after this cursor.")] = None,  # type: ignore[valid-type]
+        after: Annotated[CursorValue | None, strawberry.argument(description="Continue after this cursor.")] = None,
         type: Annotated[
             GroupTypeEnum | None,  # type: ignore[valid-type]
             strawberry.argument(description="Only groups of this type; all types when omitted."),

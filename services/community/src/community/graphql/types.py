@@ -10,12 +10,11 @@ import strawberry
 from strawberry.types import Info
 
 from community.domain.kinds import GroupRole, GroupType, JoinChannel, ScopeKind
-from community.graphql.cursors import cursor_of, position_of
 from community.graphql.loaders import Loaders, MembershipPageKey
 from community.services.views import GroupView, MembershipView
 from yutang_shared.auth import Scope
 from yutang_shared.graphql import RequestContext, requires, self_or
-from yutang_shared.pagination import DEFAULT_PAGE, Cursor, PageInfo, page_size
+from yutang_shared.pagination import DEFAULT_PAGE, CursorValue, PageInfo, cursor_of, page_size, position_of
 
 GroupTypeEnum = strawberry.enum(
     GroupType,
@@ -78,7 +77,7 @@ class Group:
         self,
         info: Info[RequestContext, Any],
         first: Annotated[int, strawberry.argument(description="Page size, 1 to 100 (clamped).")] = DEFAULT_PAGE,
-        after: Annotated[Cursor | None, strawberry.argument(description="Continue after this cursor.")] = None,  # type: ignore[valid-type]
+        after: Annotated[CursorValue | None, strawberry.argument(description="Continue after this cursor.")] = None,
     ) -> GroupMemberConnection:
         loaders: Loaders = info.context.loaders
         key = MembershipPageKey(group_id=self.id, limit=page_size(first), after=position_of(after))
@@ -150,7 +149,7 @@ class GroupMembership:
 @strawberry.type(description="A member of a group and their position in the group's list.")
 class GroupMemberEdge:
     node: GroupMembership = strawberry.field(description="The member's place in the group.")
-    cursor: Cursor = strawberry.field(description="Pass as `after` to continue after this member.")  # type: ignore[valid-type]
+    cursor: CursorValue = strawberry.field(description="Pass as `after` to continue after this member.")
 
 
 @strawberry.type(description="A page of a group's members in joining order.")
@@ -162,7 +161,7 @@ class GroupMemberConnection:
 @strawberry.type(description="A group and its position in the list.")
 class GroupEdge:
     node: Group = strawberry.field(description="The group.")
-    cursor: Cursor = strawberry.field(description="Pass as `after` to continue after this group.")  # type: ignore[valid-type]
+    cursor: CursorValue = strawberry.field(description="Pass as `after` to continue after this group.")
 
 
 @strawberry.type(description="A page of groups in creation order.")

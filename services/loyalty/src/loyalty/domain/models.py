@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import BigInteger, CheckConstraint, Column, DateTime, ForeignKey, Index, String, Uuid, func
 from sqlmodel import Field
@@ -23,7 +23,8 @@ class Account(Model, table=True):
     member_id: uuid.UUID = Field(primary_key=True)
     balance: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
     updated_at: datetime = Field(
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now(), onupdate=func.now())
+        default_factory=lambda: datetime.now(UTC),
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now(), onupdate=func.now()),
     )
 
 
@@ -41,9 +42,7 @@ class LedgerEntry(Model, table=True):
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    member_id: uuid.UUID = Field(
-        sa_column=Column(Uuid, ForeignKey(f"{SCHEMA}.accounts.member_id"), nullable=False)
-    )
+    member_id: uuid.UUID = Field(sa_column=Column(Uuid, ForeignKey(f"{SCHEMA}.accounts.member_id"), nullable=False))
     points: int = Field(sa_column=Column(BigInteger, nullable=False))
     balance_after: int = Field(sa_column=Column(BigInteger, nullable=False))
     kind: str = Field(sa_column=Column(String(32), nullable=False))
@@ -51,5 +50,6 @@ class LedgerEntry(Model, table=True):
     idempotency_key: str = Field(sa_column=Column(String(128), nullable=False, unique=True))
     actor: str = Field(sa_column=Column(String(128), nullable=False))
     created_at: datetime = Field(
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
+        default_factory=lambda: datetime.now(UTC),
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
     )

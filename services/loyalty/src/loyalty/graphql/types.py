@@ -14,9 +14,8 @@ from loyalty.services.queries import ledger_page
 from loyalty.services.views import EntryView
 from loyalty.uow import LoyaltyUnitOfWork
 from yutang_shared.auth import Scope
-from yutang_shared.errors import BadUserInput
 from yutang_shared.graphql import RequestContext, self_or
-from yutang_shared.pagination import DEFAULT_PAGE, Cursor, CursorValue, PageInfo, page_size
+from yutang_shared.pagination import DEFAULT_PAGE, CursorValue, PageInfo, cursor_of, page_size, position_of
 
 
 @strawberry.type(description="One change to a member's points balance. The ledger is append-only.")
@@ -47,23 +46,13 @@ class LedgerEntry:
 @strawberry.type(description="A ledger entry and its position in the member's history.")
 class LedgerEntryEdge:
     node: LedgerEntry = strawberry.field(description="The entry.")
-    cursor: Cursor = strawberry.field(description="Pass as `after` to continue with older entries.")
+    cursor: CursorValue = strawberry.field(description="Pass as `after` to continue with older entries.")
 
 
 @strawberry.type(description="A page of a member's ledger, newest first.")
 class LedgerEntryConnection:
     edges: list[LedgerEntryEdge] = strawberry.field(description="The entries on this page.")
     page_info: PageInfo = strawberry.field(description="Whether older entries follow, and from where.")
-
-
-def _position(after: CursorValue | None) -> tuple[datetime, uuid.UUID] | None:
-    if after is None:
-        return None
-    try:
-        created_at, entry_id = after
-        return datetime.fromisoformat(created_at), uuid.UUID(entry_id)
-    except ValueError as exc:
-        raise BadUserInput("cursor is not valid") from exc
 
 
 @strawberry.type(description="A member's points account (积分账户).")
@@ -80,15 +69,12 @@ class LoyaltyAccount:
         self,
         info: Info[RequestContext, Any],
         first: Annotated[int, strawberry.argument(description="Page size, 1 to 100 (clamped).")] = DEFAULT_PAGE,
-        after: Annotated[Cursor | None, strawberry.argument(description="Continue after this cursor.")] = None,
+        after: Annotated[CursorValue | None, strawberry.argument(description="Continue after this cursor.")] = None,
     ) -> LedgerEntryConnection:
         page = await ledger_page(
-            LoyaltyUnitOfWork(info.context.sessions), self.member_id, limit=page_size(first), before=_position(after)
+            LoyaltyUnitOfWork(info.context.sessions), self.member_id, limit=page_size(first), before=position_of(after)
         )
-        edges = [
-            LedgerEntryEdge(node=LedgerEntry.of(e), cursor=CursorValue((e.created_at.isoformat(), str(e.id))))
-            for e in page.entries
-        ]
+        edges = [LedgerEntryEdge(node=LedgerEntry.of(e), cursor=cursor_of(e.created_at, e.id)) for e in page.entries]
         end = edges[-1].cursor if edges else None
         return LedgerEntryConnection(edges=edges, page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=end))
 

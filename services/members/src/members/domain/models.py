@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import CheckConstraint, Column, DateTime, Index, String, func
 from sqlmodel import Field
@@ -40,5 +40,6 @@ class Member(Model, table=True):
         sa_column=Column(String(16), nullable=False, server_default=MemberStatus.ACTIVE.value),
     )
     registered_at: datetime = Field(
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
+        default_factory=lambda: datetime.now(UTC),
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
     )

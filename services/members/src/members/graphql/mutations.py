@@ -26,8 +26,10 @@ class RegisterMemberInput:
 @strawberry.type(description="The member with that mobile: newly registered, or the one already registered.")
 class RegisterMemberSuccess:
     member: Member = strawberry.field(description="The registered member.")
-    created: bool = strawberry.field(description="True when this call registered the member; false when the "
-                                     "mobile was already registered (nothing was changed).")
+    created: bool = strawberry.field(
+        description="True when this call registered the member; false when the "
+        "mobile was already registered (nothing was changed)."
+    )
 
 
 RegisterMemberPayload = Annotated[
@@ -43,7 +45,9 @@ class Mutation:
         "the existing member with created=false. Needs members:write.",
         permission_classes=[requires(Scope.MEMBERS_WRITE)],
     )
-    async def register_member(self, info: Info[RequestContext, Any], input: RegisterMemberInput) -> RegisterMemberPayload:
+    async def register_member(
+        self, info: Info[RequestContext, Any], input: RegisterMemberInput
+    ) -> RegisterMemberPayload:
         registration = await register_member(
             MembersUnitOfWork(info.context.sessions),
             get_vault(),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
 import strawberry
@@ -14,19 +13,8 @@ from members.graphql.types import Member, MemberConnection, MemberEdge
 from members.services.queries import list_members
 from members.uow import MembersUnitOfWork
 from yutang_shared.auth import Scope
-from yutang_shared.errors import BadUserInput
 from yutang_shared.graphql import RequestContext, requires, self_or
-from yutang_shared.pagination import DEFAULT_PAGE, Cursor, CursorValue, PageInfo, page_size
-
-
-def _position(after: CursorValue | None) -> tuple[datetime, uuid.UUID] | None:
-    if after is None:
-        return None
-    try:
-        registered_at, member_id = after
-        return datetime.fromisoformat(registered_at), uuid.UUID(member_id)
-    except ValueError as exc:
-        raise BadUserInput("cursor is not valid") from exc
+from yutang_shared.pagination import DEFAULT_PAGE, CursorValue, PageInfo, cursor_of, page_size, position_of
 
 
 @strawberry.type
@@ -37,7 +25,9 @@ class Query:
         permission_classes=[self_or(Scope.MEMBERS_READ, argument="id")],
     )
     async def member(
-        self, info: Info[RequestContext, Any], id: Annotated[uuid.UUID, strawberry.argument(description="The member's id.")]
+        self,
+        info: Info[RequestContext, Any],
+        id: Annotated[uuid.UUID, strawberry.argument(description="The member's id.")],
     ) -> Member | None:
         loaders: Loaders = info.context.loaders
         view = await loaders.member_by_id.load(id)
@@ -51,15 +41,12 @@ class Query:
         self,
         info: Info[RequestContext, Any],
         first: Annotated[int, strawberry.argument(description="Page size, 1 to 100 (clamped).")] = DEFAULT_PAGE,
-        after: Annotated[Cursor | None, strawberry.argument(description="Continue after this cursor.")] = None,
+        after: Annotated[CursorValue | None, strawberry.argument(description="Continue after this cursor.")] = None,
     ) -> MemberConnection:
         page = await list_members(
-            MembersUnitOfWork(info.context.sessions), limit=page_size(first), after=_position(after)
+            MembersUnitOfWork(info.context.sessions), limit=page_size(first), after=position_of(after)
         )
-        edges = [
-            MemberEdge(node=Member.of(v), cursor=CursorValue((v.registered_at.isoformat(), str(v.id))))
-            for v in page.members
-        ]
+        edges = [MemberEdge(node=Member.of(v), cursor=cursor_of(v.registered_at, v.id)) for v in page.members]
         return MemberConnection(
             edges=edges,
             page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=edges[-1].cursor if edges else None),

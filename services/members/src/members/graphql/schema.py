@@ -5,12 +5,10 @@ from __future__ import annotations
 from members.graphql.errors import HANDLERS
 from members.graphql.mutations import Mutation
 from members.graphql.queries import Query
-from yutang_shared.graphql import Schema, schema_extensions
+from yutang_shared.graphql import Schema
 
 schema = Schema(
     query=Query,
     mutation=Mutation,
-    federation_version="2.9",
-    extensions=schema_extensions(),
     exception_handlers=HANDLERS,
 )

@@ -14,7 +14,7 @@ from members.domain.channels import MemberStatus, SourceChannel
 from members.services.views import MemberView
 from yutang_shared.auth import Scope
 from yutang_shared.graphql import RequestContext, principal_of, self_or
-from yutang_shared.pagination import Cursor, PageInfo
+from yutang_shared.pagination import CursorValue, PageInfo
 
 if TYPE_CHECKING:
     from members.graphql.loaders import Loaders
@@ -74,7 +74,7 @@ class Member:
 @strawberry.type(description="A member and their position in the list.")
 class MemberEdge:
     node: Member = strawberry.field(description="The member.")
-    cursor: Cursor = strawberry.field(description="Pass as `after` to continue after this member.")
+    cursor: CursorValue = strawberry.field(description="Pass as `after` to continue after this member.")
 
 
 @strawberry.type(description="A page of members in registration order.")
