@@ -21,15 +21,18 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.federation.schema import FederationAny
+from strawberry.federation.schema_directives import Key
 from strawberry.litestar import BaseContext, make_graphql_controller
 from strawberry.litestar.controller import GraphQLController
 from strawberry.permission import BasePermission
 from strawberry.schema import BaseSchema
 from strawberry.types import ExecutionContext, Info
+from strawberry.types.base import StrawberryObjectDefinition
 
 from yutang_shared.auth import Principal, Scope
 from yutang_shared.db import SessionFactory
-from yutang_shared.errors import Forbidden, PublicError, Unauthenticated
+from yutang_shared.errors import BadUserInput, Forbidden, PublicError, Unauthenticated
 from yutang_shared.pagination import Cursor, CursorValue
 from yutang_shared.trust import PRINCIPAL_KEY
 
@@ -137,6 +140,27 @@ class Schema(strawberry.federation.Schema):
         kwargs.setdefault("extensions", schema_extensions())
         kwargs["scalar_overrides"] = {CursorValue: Cursor, **kwargs.get("scalar_overrides", {})}
         super().__init__(**kwargs)
+        # The key field sets of every entity type, e.g. {"Member": [{"id"}]}.
+        self._entity_keys: dict[str, list[frozenset[str]]] = {
+            definition.name: [
+                frozenset(str(directive.fields).split())
+                for directive in definition.directives or []
+                if isinstance(directive, Key)
+            ]
+            for definition in (concrete.definition for concrete in self.schema_converter.type_map.values())
+            if isinstance(definition, StrawberryObjectDefinition)
+            and any(isinstance(directive, Key) for directive in definition.directives or [])
+        }
+
+    def entities_resolver(self, info: Info, representations: list[FederationAny]) -> list[FederationAny]:
+        """Strawberry's `_entities`, refusing as bad input the representations the gateway never sends: one that
+        names no entity type of this subgraph or lacks its key fields (Strawberry fails on those unexpectedly)."""
+        for index, representation in enumerate(representations):
+            typename = representation.get("__typename") if isinstance(representation, dict) else None
+            keys = self._entity_keys.get(typename, []) if isinstance(typename, str) else []
+            if not any(key <= representation.keys() for key in keys):  # type: ignore[union-attr]
+                raise BadUserInput(f"representation {index} is no reference to an entity of this subgraph")
+        return super().entities_resolver(info, representations)
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         unexpected = []
