@@ -10,7 +10,7 @@ import textwrap
 import time
 from pathlib import Path
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import psutil  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy import text

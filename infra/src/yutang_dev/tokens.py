@@ -112,11 +112,12 @@ def token_from_args(args: argparse.Namespace) -> str:
         raise TokenRequestError(f"unknown role {args.role!r}; use one of {', '.join(r.value for r in Role)}") from exc
     if not args.ttl_hours > 0:
         raise TokenRequestError("--ttl-hours must be positive")
+    scopes = parse_scopes(args.scopes)
     return mint_token(
         load_private_key(),
         role=role,
         member=args.member,
         subject=args.subject,
-        scopes=parse_scopes(args.scopes),
+        scopes=scopes,
         ttl=timedelta(hours=args.ttl_hours),
     )
