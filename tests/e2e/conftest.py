@@ -47,7 +47,6 @@ def stack(database_url: str, data_dir: Path, engine: AsyncEngine) -> Iterator[St
     """Starts the subgraphs and the gateway against the test database; their output goes to a log file."""
     ports = Ports.free()
     env = base_env(data_dir=data_dir, keys=ensure_keys(data_dir), database_url=database_url)
-    env.pop("LOG_LEVEL", None)
     log_path = data_dir / "e2e-stack.log"
     with (
         log_path.open("w") as out,

@@ -52,3 +52,15 @@ def test_without_prefect_only_subgraphs_and_gateway(short_dir: Path) -> None:
     names = [spec.name for spec in stack_specs(env=env, ports=Ports(), with_prefect=False)]
 
     assert names == ["members", "loyalty", "community", "gateway"]
+
+
+def test_the_gateway_gets_a_lower_case_log_level(short_dir: Path) -> None:
+    keys = ensure_keys(short_dir)
+    env = base_env(
+        data_dir=short_dir, keys=keys, database_url="postgresql+asyncpg://u@/db", source={"LOG_LEVEL": "INFO"}
+    )
+
+    specs = {spec.name: spec for spec in stack_specs(env=env, ports=Ports(), with_prefect=False)}
+
+    assert specs["gateway"].env["LOG_LEVEL"] == "info"
+    assert specs["members"].env["LOG_LEVEL"] == "INFO"

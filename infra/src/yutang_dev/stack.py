@@ -111,10 +111,18 @@ def _gateway(*, env: dict[str, str], ports: Ports, root: Path) -> ProcessSpec:
         name="gateway",
         argv=[*argv, "--hive-router-runtime"],
         cwd=root / "gateway",
-        env={**env, **urls, "YUTANG_GATEWAY_PORT": str(ports.gateway)},
+        env=_gateway_env(env, urls, ports.gateway),
         health_url=f"http://127.0.0.1:{ports.gateway}/healthcheck",
         port=ports.gateway,
     )
+
+
+def _gateway_env(env: dict[str, str], urls: dict[str, str], port: int) -> dict[str, str]:
+    """The Hive CLI reads LOG_LEVEL before its config and refuses the services' upper-case values."""
+    gateway = {key: value for key, value in env.items() if key != "LOG_LEVEL"}
+    if level := env.get("LOG_LEVEL"):
+        gateway["LOG_LEVEL"] = level.lower()
+    return {**gateway, **urls, "YUTANG_GATEWAY_PORT": str(port)}
 
 
 def _prefect_env(env: dict[str, str]) -> dict[str, str]:
