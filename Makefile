@@ -70,7 +70,7 @@ test: install ## Run the whole test suite (unit, service, GraphQL, contract, end
 lint: $(PY_STAMP) ## ruff format check, ruff lint and mypy strict
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy services/shared/src $(addsuffix /src,$(addprefix services/,$(SERVICES))) flows/src infra/src
+	$(VENV)/bin/mypy services/shared/src $(addsuffix /src,$(addprefix services/,$(SERVICES))) flows/src infra/src bench
 
 .PHONY: fmt
 fmt: $(PY_STAMP) ## Format and autofix with ruff

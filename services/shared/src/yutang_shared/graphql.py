@@ -10,7 +10,7 @@ from typing import Any
 
 import strawberry
 import strawberry.federation
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from litestar import Request
 from strawberry.extensions import (
     MaskErrors,
@@ -112,6 +112,15 @@ def caused_by_caller(error: GraphQLError) -> bool:
     return error.path is None or isinstance(error, PublicError) or isinstance(error.original_error, PublicError)
 
 
+def _refusal_code(error: GraphQLError) -> str:
+    """The conventional code of an error refused before execution: a syntax, variable or validation error."""
+    if isinstance(error, GraphQLSyntaxError):
+        return "GRAPHQL_PARSE_FAILED"
+    if error.message.startswith("Variable '$"):
+        return "BAD_USER_INPUT"
+    return "GRAPHQL_VALIDATION_FAILED"
+
+
 def _should_mask(error: GraphQLError) -> bool:
     return not caused_by_caller(error)
 
@@ -166,6 +175,10 @@ class Schema(strawberry.federation.Schema):
         unexpected = []
         for error in errors:
             if caused_by_caller(error):
+                if error.path is None:
+                    # The gateway labels errors without a code DOWNSTREAM_SERVICE_ERROR (a subgraph failure)
+                    # and adds a path: say it was the request, as every client and tool reads it.
+                    error.extensions.setdefault("code", _refusal_code(error))
                 log.info("request refused: %s", error.message, extra={"path": error.path})
             else:
                 unexpected.append(error)
