@@ -19,9 +19,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from tests.stack import Stack
 from tests.support import SubgraphClient, Tokens
 from yutang_dev.keys import ensure_keys
 from yutang_dev.pg import EmbeddedPostgres
+from yutang_dev.stack import Ports, base_env, stack_specs
+from yutang_dev.supervisor import Supervisor
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICES = ("members", "loyalty", "community")
@@ -132,3 +135,17 @@ async def loyalty_api(engine: AsyncEngine, tokens: Tokens) -> AsyncIterator[Subg
 async def community_api(engine: AsyncEngine, tokens: Tokens) -> AsyncIterator[SubgraphClient]:
     async for client in _client("community", tokens):
         yield client
+
+
+@pytest.fixture(scope="session")
+def stack(database_url: str, data_dir: Path, engine: AsyncEngine) -> Iterator[Stack]:
+    """Starts the subgraphs and the gateway against the test database; their output goes to a log file."""
+    ports = Ports.free()
+    env = base_env(data_dir=data_dir, keys=ensure_keys(data_dir), database_url=database_url)
+    log_path = data_dir / "e2e-stack.log"
+    with (
+        log_path.open("w") as out,
+        Supervisor(stack_specs(env=env, ports=ports, with_prefect=False), data_dir=data_dir, out=out) as supervisor,
+    ):
+        supervisor.wait_healthy(timeout=120)
+        yield Stack(ports=ports, logs=data_dir / "logs")

@@ -6,7 +6,7 @@ import uuid
 
 import httpx
 
-from tests.e2e.conftest import Stack
+from tests.stack import Stack
 from tests.support import Tokens
 
 REGISTER = """

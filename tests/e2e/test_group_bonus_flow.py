@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from prefect.testing.utilities import prefect_test_harness
 
-from tests.e2e.conftest import Stack
 from tests.e2e.test_federation import make_group, make_member
+from tests.stack import Stack
 from tests.support import Tokens
 from yutang_flows.group_bonus import grant_batch, grant_group_bonus
 

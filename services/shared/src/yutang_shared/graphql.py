@@ -27,13 +27,14 @@ from strawberry.litestar import BaseContext, make_graphql_controller
 from strawberry.litestar.controller import GraphQLController
 from strawberry.permission import BasePermission
 from strawberry.schema import BaseSchema
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, Info
 from strawberry.types.base import StrawberryObjectDefinition
 
 from yutang_shared.auth import Principal, Scope
 from yutang_shared.db import SessionFactory
 from yutang_shared.errors import BadUserInput, Forbidden, PublicError, Unauthenticated
-from yutang_shared.pagination import Cursor, CursorValue
+from yutang_shared.pagination import CURSOR, CursorValue
 from yutang_shared.trust import PRINCIPAL_KEY
 
 log = logging.getLogger("yutang.graphql")
@@ -147,7 +148,7 @@ class Schema(strawberry.federation.Schema):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("federation_version", "2.9")
         kwargs.setdefault("extensions", schema_extensions())
-        kwargs["scalar_overrides"] = {CursorValue: Cursor, **kwargs.get("scalar_overrides", {})}
+        kwargs.setdefault("config", StrawberryConfig(scalar_map={CursorValue: CURSOR}))
         super().__init__(**kwargs)
         # The key field sets of every entity type, e.g. {"Member": [{"id"}]}.
         self._entity_keys: dict[str, list[frozenset[str]]] = {
@@ -165,9 +166,10 @@ class Schema(strawberry.federation.Schema):
         """Strawberry's `_entities`, refusing as bad input the representations the gateway never sends: one that
         names no entity type of this subgraph or lacks its key fields (Strawberry fails on those unexpectedly)."""
         for index, representation in enumerate(representations):
-            typename = representation.get("__typename") if isinstance(representation, dict) else None
+            fields: dict[str, Any] = representation if isinstance(representation, dict) else {}
+            typename = fields.get("__typename")
             keys = self._entity_keys.get(typename, []) if isinstance(typename, str) else []
-            if not any(key <= representation.keys() for key in keys):  # type: ignore[union-attr]
+            if not any(key <= fields.keys() for key in keys):
                 raise BadUserInput(f"representation {index} is no reference to an entity of this subgraph")
         return super().entities_resolver(info, representations)
 
@@ -175,10 +177,10 @@ class Schema(strawberry.federation.Schema):
         unexpected = []
         for error in errors:
             if caused_by_caller(error):
-                if error.path is None:
+                if error.path is None and not (error.extensions or {}).get("code"):
                     # The gateway labels errors without a code DOWNSTREAM_SERVICE_ERROR (a subgraph failure)
                     # and adds a path: say it was the request, as every client and tool reads it.
-                    error.extensions.setdefault("code", _refusal_code(error))
+                    error.extensions = {**(error.extensions or {}), "code": _refusal_code(error)}
                 log.info("request refused: %s", error.message, extra={"path": error.path})
             else:
                 unexpected.append(error)

@@ -37,8 +37,7 @@ def decode_cursor(value: str) -> tuple[str, ...]:
 
 CursorValue = NewType("CursorValue", tuple[str, ...])
 
-Cursor = strawberry.scalar(
-    CursorValue,
+CURSOR = strawberry.scalar(
     name="Cursor",
     description="An opaque position in a list; pass a page's `endCursor` as `after` to get the next page.",
     serialize=lambda value: encode_cursor(*value),
