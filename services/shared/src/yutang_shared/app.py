@@ -34,7 +34,7 @@ def build_app(
     engine = create_engine(settings.database_url, pool_size=settings.pool_size)
     sessions = session_factory(engine)
 
-    @get("/health", media_type=MediaType.JSON, include_in_schema=False, sync_to_thread=False)
+    @get("/health", media_type=MediaType.JSON, include_in_schema=False)
     async def health() -> Response[dict[str, str]]:
         """Liveness and database reachability, for the process manager and load balancers."""
         try:
