@@ -6,7 +6,7 @@ import base64
 import binascii
 import uuid
 from datetime import datetime
-from typing import NewType
+from typing import Annotated, NewType
 
 import strawberry
 import strawberry.federation
@@ -59,6 +59,10 @@ def position_of(after: CursorValue | None) -> tuple[datetime, uuid.UUID] | None:
         return datetime.fromisoformat(at), uuid.UUID(id_)
     except ValueError as exc:
         raise BadUserInput("cursor is not valid") from exc
+
+
+PageSize = Annotated[int, strawberry.argument(description=f"Page size, 1 to {MAX_PAGE} (clamped).")]
+After = Annotated[CursorValue | None, strawberry.argument(description="Continue after this cursor.")]
 
 
 def page_size(first: int) -> int:

@@ -14,7 +14,15 @@ from community.services.queries import list_groups
 from community.uow import CommunityUnitOfWork
 from yutang_shared.auth import Scope
 from yutang_shared.graphql import RequestContext, requires
-from yutang_shared.pagination import DEFAULT_PAGE, CursorValue, PageInfo, cursor_of, page_size, position_of
+from yutang_shared.pagination import (
+    DEFAULT_PAGE,
+    After,
+    PageInfo,
+    PageSize,
+    cursor_of,
+    page_size,
+    position_of,
+)
 
 
 @strawberry.type
@@ -39,8 +47,8 @@ class Query:
     async def groups(
         self,
         info: Info[RequestContext, Any],
-        first: Annotated[int, strawberry.argument(description="Page size, 1 to 100 (clamped).")] = DEFAULT_PAGE,
-        after: Annotated[CursorValue | None, strawberry.argument(description="Continue after this cursor.")] = None,
+        first: PageSize = DEFAULT_PAGE,
+        after: After = None,
         type: Annotated[
             GroupTypeEnum | None,  # type: ignore[valid-type]
             strawberry.argument(description="Only groups of this type; all types when omitted."),

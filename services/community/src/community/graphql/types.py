@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
@@ -14,7 +14,16 @@ from community.graphql.loaders import Loaders, MembershipPageKey
 from community.services.views import GroupView, MembershipView
 from yutang_shared.auth import Scope
 from yutang_shared.graphql import RequestContext, requires, self_or
-from yutang_shared.pagination import DEFAULT_PAGE, CursorValue, PageInfo, cursor_of, page_size, position_of
+from yutang_shared.pagination import (
+    DEFAULT_PAGE,
+    After,
+    CursorValue,
+    PageInfo,
+    PageSize,
+    cursor_of,
+    page_size,
+    position_of,
+)
 
 GroupTypeEnum = strawberry.enum(
     GroupType,
@@ -76,8 +85,8 @@ class Group:
     async def members(
         self,
         info: Info[RequestContext, Any],
-        first: Annotated[int, strawberry.argument(description="Page size, 1 to 100 (clamped).")] = DEFAULT_PAGE,
-        after: Annotated[CursorValue | None, strawberry.argument(description="Continue after this cursor.")] = None,
+        first: PageSize = DEFAULT_PAGE,
+        after: After = None,
     ) -> GroupMemberConnection:
         loaders: Loaders = info.context.loaders
         key = MembershipPageKey(group_id=self.id, limit=page_size(first), after=position_of(after))

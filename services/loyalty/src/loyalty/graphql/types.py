@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
@@ -15,7 +15,16 @@ from loyalty.services.views import EntryView
 from loyalty.uow import LoyaltyUnitOfWork
 from yutang_shared.auth import Scope
 from yutang_shared.graphql import RequestContext, self_or
-from yutang_shared.pagination import DEFAULT_PAGE, CursorValue, PageInfo, cursor_of, page_size, position_of
+from yutang_shared.pagination import (
+    DEFAULT_PAGE,
+    After,
+    CursorValue,
+    PageInfo,
+    PageSize,
+    cursor_of,
+    page_size,
+    position_of,
+)
 
 
 @strawberry.type(description="One change to a member's points balance. The ledger is append-only.")
@@ -68,8 +77,8 @@ class LoyaltyAccount:
     async def entries(
         self,
         info: Info[RequestContext, Any],
-        first: Annotated[int, strawberry.argument(description="Page size, 1 to 100 (clamped).")] = DEFAULT_PAGE,
-        after: Annotated[CursorValue | None, strawberry.argument(description="Continue after this cursor.")] = None,
+        first: PageSize = DEFAULT_PAGE,
+        after: After = None,
     ) -> LedgerEntryConnection:
         page = await ledger_page(
             LoyaltyUnitOfWork(info.context.sessions), self.member_id, limit=page_size(first), before=position_of(after)

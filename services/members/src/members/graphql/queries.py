@@ -14,7 +14,15 @@ from members.services.queries import list_members
 from members.uow import MembersUnitOfWork
 from yutang_shared.auth import Scope
 from yutang_shared.graphql import RequestContext, requires, self_or
-from yutang_shared.pagination import DEFAULT_PAGE, CursorValue, PageInfo, cursor_of, page_size, position_of
+from yutang_shared.pagination import (
+    DEFAULT_PAGE,
+    After,
+    PageInfo,
+    PageSize,
+    cursor_of,
+    page_size,
+    position_of,
+)
 
 
 @strawberry.type
@@ -40,8 +48,8 @@ class Query:
     async def members(
         self,
         info: Info[RequestContext, Any],
-        first: Annotated[int, strawberry.argument(description="Page size, 1 to 100 (clamped).")] = DEFAULT_PAGE,
-        after: Annotated[CursorValue | None, strawberry.argument(description="Continue after this cursor.")] = None,
+        first: PageSize = DEFAULT_PAGE,
+        after: After = None,
     ) -> MemberConnection:
         page = await list_members(
             MembersUnitOfWork(info.context.sessions), limit=page_size(first), after=position_of(after)
