@@ -36,6 +36,7 @@ def test_stack_specs_match_the_architecture(short_dir: Path) -> None:
     assert prefect.health_url == "http://127.0.0.1:5200/api/health"
     assert prefect.env["PREFECT_HOME"] == str(short_dir / "prefect")
     assert prefect.env["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false"
+    assert prefect.env["PREFECT_LOGGING_HANDLERS_CONSOLE_FORMATTER"] == "json"
     flows = specs["flows"]
     assert flows.after == ("prefect",)
     assert flows.health_url is None

@@ -127,7 +127,14 @@ def _gateway_env(env: dict[str, str], urls: dict[str, str], port: int) -> dict[s
 
 def _prefect_env(env: dict[str, str]) -> dict[str, str]:
     home = Path(env["YUTANG_DATA_DIR"]) / "prefect"
-    return {**env, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
+    return {
+        **env,
+        "PREFECT_HOME": str(home),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+        # JSON lines like every other process (Prefect's own formatter, overridden through its settings).
+        "PREFECT_LOGGING_HANDLERS_CONSOLE_FORMATTER": "json",
+    }
 
 
 def _prefect_server(*, env: dict[str, str], port: int, root: Path) -> ProcessSpec:
