@@ -59,6 +59,5 @@ def build_app(
         openapi_config=None,
         logging_config=None,
     )
-    app.state.sessions = sessions
     app.state.engine = engine
     return app
