@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 from bench.measure import run_all
 from yutang_dev.keys import ensure_keys
+from yutang_dev.migrate import upgrade
 from yutang_dev.pg import EmbeddedPostgres
 from yutang_dev.stack import Ports, base_env, stack_specs
 from yutang_dev.supervisor import Supervisor
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> int:
@@ -26,9 +23,7 @@ def main() -> int:
         pg.start()
         pg.ensure_database("bench")
         env = base_env(data_dir=data, keys=keys, database_url=pg.url("bench"))
-        for service in ("members", "loyalty", "community"):
-            alembic = ["-m", "alembic", "-c", str(ROOT / "services" / service / "alembic.ini"), "upgrade", "head"]
-            subprocess.run([sys.executable, *alembic], check=True, env=env, capture_output=True)
+        upgrade(pg.url("bench"))
         ports = Ports.free()
         print("starting the stack…", flush=True)
         with (

@@ -8,8 +8,6 @@ tests need real concurrent transactions that commit.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -22,12 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from tests.stack import Stack
 from tests.support import SubgraphClient, Tokens
 from yutang_dev.keys import ensure_keys
+from yutang_dev.migrate import SERVICES, upgrade
 from yutang_dev.pg import EmbeddedPostgres
 from yutang_dev.stack import Ports, base_env, stack_specs
 from yutang_dev.supervisor import Supervisor
-
-ROOT = Path(__file__).resolve().parents[1]
-SERVICES = ("members", "loyalty", "community")
 
 
 @pytest.fixture(scope="session")
@@ -44,26 +40,6 @@ def tokens(data_dir: Path) -> Tokens:
     return Tokens(data_dir / "keys")
 
 
-def migrate(database_url: str) -> None:
-    """Bring every service's schema to head with the real Alembic CLI."""
-    env = {**os.environ, "DATABASE_URL": database_url}
-    for service in SERVICES:
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "alembic",
-                "-c",
-                str(ROOT / "services" / service / "alembic.ini"),
-                "upgrade",
-                "head",
-            ],
-            check=True,
-            env=env,
-            capture_output=True,
-        )
-
-
 @pytest.fixture(scope="session")
 def database_url(data_dir: Path) -> Iterator[str]:
     """TEST_DATABASE_URL when given, else an embedded PostgreSQL for this test session."""
@@ -77,7 +53,7 @@ def database_url(data_dir: Path) -> Iterator[str]:
     os.environ["DATABASE_URL"] = url
     for service in SERVICES:
         os.environ.pop(f"{service.upper()}_DATABASE_URL", None)
-    migrate(url)
+    upgrade(url)
     yield url
     if server is not None:
         server.stop()
