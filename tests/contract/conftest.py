@@ -22,6 +22,7 @@ from schemathesis.graphql import nodes
 
 from yutang_shared.auth import SIGNATURE_HEADER, sign_body
 from yutang_shared.pagination import encode_cursor
+from yutang_shared.trust import read_body, replay
 
 # Calls made per operation, shown in the terminal summary.
 EXAMPLES: Counter[str] = Counter()
@@ -104,31 +105,15 @@ class SignedLikeTheGateway:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        chunks: list[bytes] = []
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
+        body = await read_body(receive, limit=1 << 30)
+        assert body is not None
         replaced = {b"authorization", SIGNATURE_HEADER.encode()}
         headers = [(key, value) for key, value in scope.get("headers", []) if key not in replaced]
         headers += [
             (b"authorization", f"Bearer {self.token}".encode()),
             (SIGNATURE_HEADER.encode(), sign_body(self.secret, body).encode()),
         ]
-        sent = False
-
-        async def replay() -> Message:
-            nonlocal sent
-            if sent:
-                return await receive()
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        await self.app({**scope, "headers": headers}, replay, send)
+        await self.app({**scope, "headers": headers}, replay(body, receive), send)
 
 
 @pytest.fixture(autouse=True)

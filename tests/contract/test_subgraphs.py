@@ -7,7 +7,7 @@ validation errors without a path; anything else is a server error and fails the 
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
 
 import pytest
 import schemathesis
@@ -19,26 +19,12 @@ from tests.contract.conftest import EXAMPLES, SUBGRAPH_SETTINGS, SignedLikeTheGa
 from tests.support import Tokens
 
 
-def _settings(service: str) -> Any:
-    if service == "members":
-        from members.config import MembersSettings
-
-        return MembersSettings(pool_size=0)
-    if service == "loyalty":
-        from loyalty.config import LoyaltySettings
-
-        return LoyaltySettings(pool_size=0)
-    from community.config import CommunitySettings
-
-    return CommunitySettings(pool_size=0)
-
-
 @pytest.fixture(scope="session", params=["members", "loyalty", "community"])
 def subgraph_schema(request: pytest.FixtureRequest, engine: AsyncEngine, tokens: Tokens) -> GraphQLSchema:
     """One subgraph's schema, introspected through its own signed app instance (the database is migrated)."""
     service: str = request.param
-    module = __import__(f"{service}.app", fromlist=["create_app"])
-    app = module.create_app(settings=_settings(service))
+    settings = importlib.import_module(f"{service}.config").get_settings().model_copy(update={"pool_size": 0})
+    app = importlib.import_module(f"{service}.app").create_app(settings=settings)
     wrapped = SignedLikeTheGateway(app, service=service, secret=tokens.secret, token=tokens.ops())
     return schemathesis.graphql.from_asgi("/graphql", wrapped)
 

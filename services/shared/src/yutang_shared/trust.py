@@ -46,8 +46,8 @@ async def _reply(send: Send, status: int, code: str, message: str, request_id: s
     await send(end)
 
 
-async def _read_body(receive: Receive) -> bytes | None:
-    """The whole request body, or None when it exceeds MAX_BODY_BYTES."""
+async def read_body(receive: Receive, limit: int = MAX_BODY_BYTES) -> bytes | None:
+    """The whole request body, or None when it exceeds `limit` bytes."""
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -56,7 +56,7 @@ async def _read_body(receive: Receive) -> bytes | None:
             return b"".join(chunks)
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
+        if size > limit:
             return None
         chunks.append(chunk)
         if not message.get("more_body", False):
@@ -101,7 +101,7 @@ class GatewayTrust:
             request_id_var.reset(token)
 
     async def _guarded(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
-        body = await _read_body(receive)
+        body = await read_body(receive)
         if body is None:
             await _reply(send, 413, "REQUEST_TOO_LARGE", "request body too large", request_id)
             return
@@ -128,21 +128,21 @@ class GatewayTrust:
             await _reply(send, 401, "UNAUTHENTICATED", "a valid token is required", request_id)
             return
         scope.setdefault("state", {})[PRINCIPAL_KEY] = principal
-        await self.app(scope, _replay(body, receive), send)
+        await self.app(scope, replay(body, receive), send)
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay(body: bytes, receive: Receive) -> Receive:
     """Hand the buffered body to the app once, then pass through to the server (for disconnects)."""
     sent = False
 
-    async def replay() -> Any:
+    async def replayed() -> Any:
         nonlocal sent
         if sent:
             return await receive()
         sent = True
         return {"type": "http.request", "body": body, "more_body": False}
 
-    return replay
+    return replayed
 
 
 def _with_request_id(send: Send, request_id: str, status: dict[str, int]) -> Send:
