@@ -174,6 +174,8 @@ class Schema(strawberry.federation.Schema):
         return super().entities_resolver(info, representations)
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        """Label and log every error of a request. This is the one hook strawberry passes every error through:
+        a syntax error raised by ParserCache's parse hook never reaches a schema extension's operation hook."""
         unexpected = []
         for error in errors:
             if caused_by_caller(error):
