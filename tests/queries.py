@@ -11,12 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 
 @contextmanager
-def count_selects(engine: AsyncEngine) -> Iterator[list[str]]:
-    """Collect the SELECT statements the engine runs inside the block (health pings excluded)."""
+def count_statements(engine: AsyncEngine, verb: str) -> Iterator[list[str]]:
+    """Collect the statements starting with `verb` (SELECT, UPDATE, …) the engine runs inside the block."""
     seen: list[str] = []
 
     def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT") and statement.strip() != "SELECT 1":
+        if statement.lstrip().upper().startswith(verb) and statement.strip() != "SELECT 1":
             seen.append(statement)
 
     event.listen(engine.sync_engine, "before_cursor_execute", record)
@@ -24,3 +24,8 @@ def count_selects(engine: AsyncEngine) -> Iterator[list[str]]:
         yield seen
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+def count_selects(engine: AsyncEngine) -> Any:
+    """Collect the SELECT statements the engine runs inside the block (health pings excluded)."""
+    return count_statements(engine, "SELECT")

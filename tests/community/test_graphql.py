@@ -4,7 +4,7 @@ import asyncio
 import uuid
 from typing import Any
 
-from tests.queries import count_selects
+from tests.queries import count_selects, count_statements
 from tests.support import SubgraphClient, Tokens
 
 CREATE = """
@@ -272,3 +272,15 @@ async def test_unknown_and_malformed_member_entities(community_api: SubgraphClie
     result = await community_api(ENTITIES, {"reps": reps}, token=tokens.ops())
 
     assert result["data"]["_entities"] == [{"id": unknown, "groups": []}, None]
+
+
+async def test_a_join_counts_the_member_in_one_update(community_api: SubgraphClient, tokens: Tokens) -> None:
+    group_id = (await create(community_api, tokens.staff()))["group"]["id"]
+    engine = community_api.client._transport.app.state.engine  # type: ignore[attr-defined]
+
+    with count_statements(engine, "UPDATE") as updates, count_selects(engine) as selects:
+        joined = await join(community_api, tokens.staff(), group_id)
+
+    assert joined["group"]["memberCount"] == 1
+    assert len(updates) == 1, updates
+    assert len(selects) == 2, selects  # the group lock and the membership lookup

@@ -139,3 +139,14 @@ async def test_five_member_balances_cost_one_select(loyalty_api: SubgraphClient,
 
     assert [e["loyalty"]["balance"] for e in result["data"]["_entities"]] == [1, 2, 3, 4, 5]
     assert len(selects) == 1
+
+
+async def test_an_adjustment_reads_two_rows_and_no_more(loyalty_api: SubgraphClient, tokens: Tokens) -> None:
+    member = uuid.uuid4()
+    engine = loyalty_api.client._transport.app.state.engine  # type: ignore[attr-defined]
+
+    with count_selects(engine) as selects:
+        result = await loyalty_api(ADJUST, adjustment(member, 40, "qc-1"), token=tokens.ops())
+
+    assert result["data"]["adjustPoints"]["account"] == {"balance": 40}
+    assert len(selects) == 2, selects  # the account lock and the key lookup; the new balance is not re-read

@@ -153,3 +153,15 @@ async def test_unknown_entities_resolve_to_null(members_api: SubgraphClient, tok
     result = await members_api(ENTITIES, {"reps": reps}, token=tokens.ops())
 
     assert result["data"]["_entities"] == [None, None]
+
+
+async def test_registering_a_new_mobile_needs_no_select(members_api: SubgraphClient, tokens: Tokens) -> None:
+    engine = members_api.client._transport.app.state.engine  # type: ignore[attr-defined]
+
+    with count_selects(engine) as new:
+        await register(members_api, tokens.ops(), "13500135000")
+    with count_selects(engine) as again:
+        await register(members_api, tokens.ops(), "13500135000")
+
+    assert new == []
+    assert len(again) == 1

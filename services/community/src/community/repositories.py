@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, insert, literal, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
 from community.domain.kinds import GroupType, JoinChannel, ScopeKind
@@ -101,10 +102,14 @@ class GroupRepository:
         return list((await self.session.execute(statement)).scalars())
 
     async def count_in(self, group: Group) -> None:
-        """Add one to the group's member count in SQL and reload the row (the caller holds its lock)."""
-        statement = update(Group).where(col(Group.id) == group.id).values(member_count=col(Group.member_count) + 1)
-        await self.session.execute(statement)
-        await self.session.refresh(group)
+        """Add one to the group's member count in SQL and keep the row in step (the caller holds its lock)."""
+        statement = (
+            update(Group)
+            .where(col(Group.id) == group.id)
+            .values(member_count=col(Group.member_count) + 1)
+            .returning(col(Group.member_count))
+        )
+        set_committed_value(group, "member_count", (await self.session.execute(statement)).scalar_one())
 
 
 class GroupMemberRepository:

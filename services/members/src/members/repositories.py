@@ -20,17 +20,16 @@ class MemberRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def insert_if_new(self, member: Member) -> bool:
-        """Insert unless the mobile is already registered; True when this call created the member."""
-        values = member.model_dump()
-        values.pop("registered_at", None)
+    async def insert_if_new(self, member: Member) -> Member | None:
+        """Insert unless the mobile is already registered; the stored row when this call created it, else None."""
+        values = member.model_dump(exclude={"registered_at"})
         statement = (
             insert(Member)
             .values(**values)
-            .on_conflict_do_nothing(index_elements=[Member.__table__.c.mobile_fingerprint])  # type: ignore[attr-defined]
-            .returning(Member.__table__.c.id)  # type: ignore[attr-defined]
+            .on_conflict_do_nothing(index_elements=[col(Member.mobile_fingerprint)])
+            .returning(Member)
         )
-        return (await self.session.execute(statement)).scalar_one_or_none() is not None
+        return (await self.session.execute(statement)).scalar_one_or_none()
 
     async def by_fingerprint(self, fingerprint: str) -> Member:
         """The member registered with this mobile."""

@@ -60,6 +60,8 @@ async def _adjust(info: Info[RequestContext, Any], item: AdjustPointsInput) -> A
         actor=principal_of(info).subject,
         max_points=get_settings().max_adjustment_points,
     )
+    # The balance is known: prime the loader so `account { balance }` costs no second query.
+    info.context.loaders.balance_by_member_id.prime(item.member_id, adjustment.balance)
     return AdjustPointsSuccess(
         entry=LedgerEntry.of(adjustment.entry),
         account=LoyaltyAccount(member_id=item.member_id),

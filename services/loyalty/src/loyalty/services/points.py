@@ -46,7 +46,8 @@ async def adjust_points(
         existing = await uow.ledger.by_key(idempotency_key)
         if existing is None:
             raise RuntimeError(f"idempotency key {idempotency_key!r} collided but no entry holds it")
-        return await _replay(uow, existing, request)
+        accounts = await uow.accounts.by_member_ids([existing.member_id])
+        return _replay(existing, request, balance=accounts[0].balance)
 
 
 async def _apply(
@@ -56,7 +57,7 @@ async def _apply(
     async with uow:
         account = await uow.accounts.lock(member_id)
         if (existing := await uow.ledger.by_key(idempotency_key)) is not None:
-            return await _replay(uow, existing, request)
+            return _replay(existing, request, balance=account.balance)
         balance = account.balance + points
         if balance < 0:
             raise InsufficientPoints(balance=account.balance, requested=points)
@@ -81,8 +82,8 @@ async def _apply(
     return Adjustment(entry=view, balance=balance, replayed=False)
 
 
-async def _replay(uow: LoyaltyUnitOfWork, existing: LedgerEntry, request: tuple[uuid.UUID, int, str]) -> Adjustment:
+def _replay(existing: LedgerEntry, request: tuple[uuid.UUID, int, str], *, balance: int) -> Adjustment:
+    """The first result of a key, when the request matches it; `balance` is the member's balance now."""
     if (existing.member_id, existing.points, existing.reason) != request:
         raise IdempotencyKeyReused("this idempotencyKey was already used for a different adjustment")
-    accounts = await uow.accounts.by_member_ids([existing.member_id])
-    return Adjustment(entry=EntryView.of(existing), balance=accounts[0].balance, replayed=True)
+    return Adjustment(entry=EntryView.of(existing), balance=balance, replayed=True)

@@ -31,7 +31,7 @@ async def register_member(
     name = clean_nickname(nickname)
     fingerprint = vault.fingerprint(normalised)
     async with uow:
-        created = await uow.members.insert_if_new(
+        inserted = await uow.members.insert_if_new(
             Member(
                 mobile_fingerprint=fingerprint,
                 mobile_ciphertext=vault.seal(normalised),
@@ -40,8 +40,9 @@ async def register_member(
                 source_channel=source_channel.value,
             )
         )
-        member = MemberView.of(await uow.members.by_fingerprint(fingerprint))
+        member = MemberView.of(inserted or await uow.members.by_fingerprint(fingerprint))
         await uow.commit()
+    created = inserted is not None
     if created:
         log.info("member registered", extra={"member_id": str(member.id), "channel": source_channel.value})
     return Registration(member=member, created=created)
