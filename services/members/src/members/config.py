@@ -9,7 +9,7 @@ from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from members.pii import MobileVault
-from yutang_shared.settings import ServiceSettings, default_data_dir
+from yutang_shared.settings import ServiceSettings, read_secret
 
 
 class MembersSettings(ServiceSettings):
@@ -22,13 +22,8 @@ class MembersSettings(ServiceSettings):
 
     def pii_key_bytes(self) -> bytes:
         """The Fernet key for mobiles: inline, or from the key file `make run` generates in development."""
-        if self.pii_key:
-            return self.pii_key.get_secret_value().encode()
-        path = self.pii_key_file or default_data_dir() / "keys" / "pii-key"
-        try:
-            return path.read_bytes().strip()
-        except FileNotFoundError as exc:
-            raise RuntimeError(f"PII key not configured: set MEMBERS_PII_KEY or create {path}") from exc
+        inline = self.pii_key.get_secret_value() if self.pii_key else None
+        return read_secret(inline, self.pii_key_file, "pii-key", "PII key", "MEMBERS_PII_KEY").encode()
 
 
 @cache

@@ -19,7 +19,8 @@ class MissingSecret(RuntimeError):
     """A key or secret the process needs is neither configured inline nor present as a file."""
 
 
-def _read_secret(inline: str | None, path: Path | None, default_name: str, what: str, env: str) -> str:
+def read_secret(inline: str | None, path: Path | None, default_name: str, what: str, env: str) -> str:
+    """A key or secret given inline, else read from `path` or `$YUTANG_DATA_DIR/keys/<default_name>`."""
     if inline:
         return inline
     file = path or default_data_dir() / "keys" / default_name
@@ -45,7 +46,7 @@ class PlatformSettings(BaseSettings):
     @cached_property
     def public_key(self) -> str:
         """The PEM public key that verifies every token."""
-        return _read_secret(
+        return read_secret(
             self.jwt_public_key,
             self.jwt_public_key_file,
             "jwt-public.pem",
@@ -57,7 +58,7 @@ class PlatformSettings(BaseSettings):
     def secret(self) -> bytes:
         """The HMAC secret the gateway signs subgraph requests with."""
         inline = self.gateway_secret.get_secret_value() if self.gateway_secret else None
-        return _read_secret(
+        return read_secret(
             inline, self.gateway_secret_file, "gateway-secret", "gateway secret", "YUTANG_GATEWAY_SECRET"
         ).encode()
 
