@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
 from prefect.testing.utilities import prefect_test_harness
 
-from tests.e2e.test_federation import make_group, make_member
+from tests.e2e.factories import make_group, make_member
 from tests.stack import Stack
 from tests.support import Tokens
 from yutang_flows.group_bonus import grant_batch, grant_group_bonus
@@ -21,16 +20,10 @@ BALANCE = (
 @pytest.fixture(scope="module")
 def prefect(stack: Stack, tokens: Tokens) -> Iterator[None]:
     """A throwaway Prefect API, and the flows' service credential pointed at the test gateway."""
-    saved = {k: os.environ.get(k) for k in ("YUTANG_GATEWAY_URL", "YUTANG_SERVICE_TOKEN")}
-    os.environ["YUTANG_GATEWAY_URL"] = stack.gateway
-    os.environ["YUTANG_SERVICE_TOKEN"] = tokens.service("groups:read", "points:write")
-    with prefect_test_harness(server_startup_timeout=120):
+    with pytest.MonkeyPatch.context() as env, prefect_test_harness(server_startup_timeout=120):
+        env.setenv("YUTANG_GATEWAY_URL", stack.gateway)
+        env.setenv("YUTANG_SERVICE_TOKEN", tokens.service("groups:read", "points:write"))
         yield
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
 
 
 def balance(stack: Stack, ops: str, member_id: str) -> int:
