@@ -7,6 +7,7 @@ tests need real concurrent transactions that commit.
 
 from __future__ import annotations
 
+import importlib
 import os
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -88,8 +89,7 @@ async def _clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
 
 
 async def _client(service: str, tokens: Tokens) -> AsyncIterator[SubgraphClient]:
-    module = __import__(f"{service}.app", fromlist=["create_app"])
-    app = module.create_app()
+    app = importlib.import_module(f"{service}.app").create_app()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://subgraph") as client:
         yield SubgraphClient(client, tokens)
     await app.state.engine.dispose()
