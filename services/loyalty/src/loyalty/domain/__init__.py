@@ -1,1 +1,0 @@
-"""Loyalty domain: tables and pure rules (no session, no GraphQL)."""

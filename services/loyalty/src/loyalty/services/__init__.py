@@ -1,1 +1,0 @@
-"""Loyalty use cases."""
