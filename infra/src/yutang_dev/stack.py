@@ -17,7 +17,7 @@ from yutang_dev.keys import KeyPaths
 from yutang_dev.paths import python, repo_root
 from yutang_dev.supervisor import ChildFailedError, ProcessSpec, StackError, Supervisor, reap_leftovers
 from yutang_dev.tokens import mint_token
-from yutang_shared.auth import Role, Scope
+from yutang_shared.auth import Role
 
 __all__ = [
     "FLOWS_SCOPES",
@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 SUBGRAPHS = ("members", "loyalty", "community")
-FLOWS_SCOPES = (Scope.GROUPS_READ.value, Scope.POINTS_WRITE.value)
+FLOWS_SCOPES = ("groups:read", "points:write")  # what the flows call: group members, and grants
 _FLOWS_SETTLE_SECONDS = 8.0  # the flows server has no health URL: alive this long means it registered
 
 

@@ -9,9 +9,12 @@ from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
+import community.scopes
+import loyalty.scopes
+import members.scopes
 from yutang_dev.keys import ensure_keys
 from yutang_dev.paths import data_dir
-from yutang_shared.auth import Role, Scope, issue_token
+from yutang_shared.auth import Role, issue_token
 
 __all__ = [
     "DEFAULT_SUBJECTS",
@@ -24,7 +27,8 @@ __all__ = [
 ]
 
 DEFAULT_SUBJECTS = {Role.OPS: "ops-dev", Role.STAFF: "staff-dev", Role.PARTNER: "partner-dev", Role.SERVICE: "dev"}
-_KNOWN_SCOPES = {scope.value for scope in Scope}
+# Each service declares its own scopes; a development token may name any of them.
+_KNOWN_SCOPES = {scope.value for module in (members.scopes, loyalty.scopes, community.scopes) for scope in module.Scope}
 
 
 class TokenRequestError(ValueError):
@@ -42,7 +46,7 @@ def load_private_key() -> str:
 
 
 def parse_scopes(raw: str | Sequence[str] | None) -> tuple[str, ...]:
-    """Scopes from `a,b` or a list, each checked against `yutang_shared.auth.Scope`."""
+    """Scopes from `a,b` or a list, each checked against the services' `scopes.Scope` enums."""
     items = raw.split(",") if isinstance(raw, str) else list(raw or ())
     scopes = tuple(dict.fromkeys(item.strip() for item in items if item.strip()))
     unknown = [scope for scope in scopes if scope not in _KNOWN_SCOPES]

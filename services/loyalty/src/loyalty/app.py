@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from litestar import Litestar
 
-from loyalty.config import LoyaltySettings, get_settings
-from loyalty.graphql.loaders import make_loaders
-from loyalty.graphql.schema import schema
+from loyalty.config import LoyaltySettings
+from loyalty.context import context_factory
+from loyalty.schema import schema
 from yutang_shared.app import build_app
 
 
 def create_app(settings: LoyaltySettings | None = None) -> Litestar:
     """The app; reads LOYALTY_* / DATABASE_URL / YUTANG_* settings unless given."""
-    return build_app(service="loyalty", schema=schema, settings=settings or get_settings(), loaders=make_loaders)
+    settings = settings or LoyaltySettings()
+    return build_app(service="loyalty", schema=schema, settings=settings, context=context_factory(settings))

@@ -1,8 +1,6 @@
-"""Loyalty service settings (`LOYALTY_*`), read once per process."""
+"""Loyalty service settings (`LOYALTY_*`), built by the app factory and carried in the request context."""
 
 from __future__ import annotations
-
-from functools import cache
 
 from pydantic_settings import SettingsConfigDict
 
@@ -15,9 +13,3 @@ class LoyaltySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="LOYALTY_", extra="ignore", frozen=True)
 
     max_adjustment_points: int = 10_000_000
-
-
-@cache
-def get_settings() -> LoyaltySettings:
-    """The process's settings."""
-    return LoyaltySettings()

@@ -1,10 +1,10 @@
-"""Unit of work of the loyalty service."""
+"""Unit of work of the loyalty service: one transaction over every feature's repositories."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loyalty.repositories import AccountRepository, LedgerRepository
+from loyalty.points.repository import AccountRepository, LedgerRepository
 from yutang_shared.uow import UnitOfWork
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from functools import partial
 
 from litestar import Litestar, MediaType, Response, get
 from litestar.types import ASGIApp
 from sqlalchemy import text
 from strawberry.schema import BaseSchema
 
+from yutang_shared.auth import Principal
+from yutang_shared.context import RequestContext
 from yutang_shared.db import SessionFactory, create_engine, session_factory
 from yutang_shared.graphql import graphql_controller
 from yutang_shared.logging import configure_logging
@@ -25,9 +27,12 @@ def build_app(
     service: str,
     schema: BaseSchema,
     settings: ServiceSettings,
-    loaders: Callable[[SessionFactory], Any],
+    context: Callable[[SessionFactory, Principal | None], RequestContext],
 ) -> Litestar:
-    """A subgraph app. Fails at start, not at the first request, when keys or secrets are missing."""
+    """A subgraph app. Fails at start, not at the first request, when keys or secrets are missing.
+
+    `context(sessions, principal)` builds the service's typed request context, once per request.
+    """
     configure_logging(service, settings.log_level)
     platform = settings.platform
     _ = platform.public_key, platform.secret
@@ -52,7 +57,7 @@ def build_app(
         return GatewayTrust(app, platform)
 
     app = Litestar(
-        route_handlers=[graphql_controller(schema, sessions, loaders), health],
+        route_handlers=[graphql_controller(schema, partial(context, sessions)), health],
         middleware=[trust],
         on_startup=[lambda: log.info("%s subgraph ready", service)],
         on_shutdown=[dispose],

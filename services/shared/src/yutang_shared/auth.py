@@ -26,22 +26,6 @@ class Role(StrEnum):
     SERVICE = "service"
 
 
-class Scope(StrEnum):
-    """What a token may do; a field names the scope it needs."""
-
-    MEMBERS_READ = "members:read"
-    MEMBERS_WRITE = "members:write"
-    POINTS_READ = "points:read"
-    POINTS_WRITE = "points:write"
-    GROUPS_READ = "groups:read"
-    GROUPS_WRITE = "groups:write"
-
-
-STAFF_SCOPES = frozenset(
-    {Scope.MEMBERS_READ, Scope.MEMBERS_WRITE, Scope.POINTS_READ, Scope.GROUPS_READ, Scope.GROUPS_WRITE}
-)
-
-
 class InvalidToken(Exception):
     """The token is missing, malformed, expired, or not signed by our key."""
 
@@ -59,23 +43,13 @@ class Principal:
     scopes: frozenset[str] = field(default_factory=frozenset)
     store_id: str | None = None
 
-    def has_scope(self, scope: Scope) -> bool:
-        """Ops hold every scope, staff a fixed set, partners and services what their token lists."""
-        if self.role is Role.OPS:
-            return True
-        if self.role is Role.STAFF:
-            return scope in STAFF_SCOPES or scope.value in self.scopes
-        if self.role is Role.MEMBER:
-            return False
-        return scope.value in self.scopes
+    def holds(self, scope: str) -> bool:
+        """True when the token itself lists `scope`; what a role grants without listing is the service's say."""
+        return scope in self.scopes
 
     def is_member(self, member_id: uuid.UUID | str) -> bool:
         """True when the caller is that member themself."""
         return self.role is Role.MEMBER and self.subject == str(member_id)
-
-    def can_read_pii(self) -> bool:
-        """Ops and services see personal data in full; everyone else sees it masked."""
-        return self.role in (Role.OPS, Role.SERVICE)
 
 
 def issue_token(

@@ -1,18 +1,18 @@
-"""GraphQL plumbing every subgraph shares: request context, permissions, schema extensions, the controller."""
+"""GraphQL plumbing every subgraph shares: the Schema with its limits, caches and error handling; the controller."""
 
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 import strawberry
 import strawberry.federation
-from graphql import GraphQLError, GraphQLSyntaxError
+from graphql import ASTValidationRule, GraphQLError, GraphQLSyntaxError
 from litestar import Request
 from strawberry.extensions import (
+    AddValidationRules,
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -23,18 +23,17 @@ from strawberry.extensions import (
 )
 from strawberry.federation.schema import FederationAny
 from strawberry.federation.schema_directives import Key
-from strawberry.litestar import BaseContext, make_graphql_controller
+from strawberry.litestar import make_graphql_controller
 from strawberry.litestar.controller import GraphQLController
-from strawberry.permission import BasePermission
 from strawberry.schema import BaseSchema
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, Info
 from strawberry.types.base import StrawberryObjectDefinition
 
-from yutang_shared.auth import Principal, Scope
-from yutang_shared.db import SessionFactory
-from yutang_shared.errors import BadUserInput, Forbidden, PublicError, Unauthenticated
-from yutang_shared.pagination import CURSOR, CursorValue
+from yutang_shared.auth import Principal
+from yutang_shared.connections import CURSOR, CursorValue
+from yutang_shared.context import RequestContext
+from yutang_shared.errors import BadUserInput, PublicError
 from yutang_shared.trust import PRINCIPAL_KEY
 
 log = logging.getLogger("yutang.graphql")
@@ -42,70 +41,6 @@ log = logging.getLogger("yutang.graphql")
 MAX_DEPTH = 12
 MAX_ALIASES = 30
 MAX_TOKENS = 4000
-
-
-class RequestContext(BaseContext, kw_only=True):
-    """What a resolver may use: the verified principal, a session factory (never a shared session) and loaders."""
-
-    principal: Principal | None
-    sessions: SessionFactory
-    loaders: Any
-
-
-def principal_of(info: Info[RequestContext, Any]) -> Principal:
-    """The caller; every subgraph request carries one because the trust middleware refuses the rest."""
-    principal = info.context.principal
-    if principal is None:
-        raise Unauthenticated("a verified token is required")
-    return principal
-
-
-def context_getter(
-    sessions: SessionFactory, loaders: Callable[[SessionFactory], Any]
-) -> Callable[[Request[Any, Any, Any]], Any]:
-    """A Litestar dependency that builds a fresh context, with fresh loaders, per request."""
-
-    async def get_context(request: Request[Any, Any, Any]) -> RequestContext:
-        principal = request.scope.get("state", {}).get(PRINCIPAL_KEY)
-        return RequestContext(principal=principal, sessions=sessions, loaders=loaders(sessions))
-
-    return get_context
-
-
-class _Permission(BasePermission):
-    error_class = Forbidden
-    message = "not allowed"
-
-
-def requires(scope: Scope) -> type[BasePermission]:
-    """A permission granting the field to callers holding `scope`."""
-
-    class HasScope(_Permission):
-        message = f"requires the {scope.value} scope"
-
-        def has_permission(self, source: Any, info: Info[RequestContext, Any], **kwargs: Any) -> bool:
-            return principal_of(info).has_scope(scope)
-
-    HasScope.__name__ = HasScope.__qualname__ = f"Requires_{scope.name}"
-    return HasScope
-
-
-def self_or(scope: Scope, *, argument: str | None = None) -> type[BasePermission]:
-    """A permission granting the field to the member it is about, or to callers holding `scope`.
-
-    The member is the field's `argument` when given, else the parent object's `id`.
-    """
-
-    class SelfOrScope(_Permission):
-        message = f"members may read only their own data; others need the {scope.value} scope"
-
-        def has_permission(self, source: Any, info: Info[RequestContext, Any], **kwargs: Any) -> bool:
-            principal = principal_of(info)
-            member_id: uuid.UUID | None = kwargs.get(argument) if argument else getattr(source, "id", None)
-            return principal.has_scope(scope) or (member_id is not None and principal.is_member(member_id))
-
-    SelfOrScope.__name__ = SelfOrScope.__qualname__ = f"SelfOr_{scope.name}"
-    return SelfOrScope
 
 
 def caused_by_caller(error: GraphQLError) -> bool:
@@ -126,14 +61,25 @@ def _should_mask(error: GraphQLError) -> bool:
     return not caused_by_caller(error)
 
 
+def _limit_rules() -> list[type[ASTValidationRule]]:
+    """The depth and alias rules, built once: the validation cache keys on the rule classes, so rules rebuilt
+    per request (passing the limiters as factories) would never hit it."""
+    depth = QueryDepthLimiter(max_depth=MAX_DEPTH)
+    aliases = MaxAliasesLimiter(max_alias_count=MAX_ALIASES)
+    return [*depth.validation_rules, *aliases.validation_rules]
+
+
+LIMIT_RULES = _limit_rules()
+
+
 def schema_extensions() -> list[Callable[[], SchemaExtension]]:
     """Limits and caches every subgraph runs with; unexpected errors are masked, public ones kept.
 
-    Factories, not instances: each request gets its own extension objects (the caches are module-level).
+    Factories, not instances: each request gets its own extension objects (the caches are module-level, and
+    the limit rules are the same classes every time so validated documents are cached).
     """
     return [
-        partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
-        partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
+        partial(AddValidationRules, LIMIT_RULES),
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
         partial(ParserCache, maxsize=512),
         partial(ValidationCache, maxsize=512),
@@ -191,13 +137,18 @@ class Schema(strawberry.federation.Schema):
 
 
 def graphql_controller(
-    schema: BaseSchema, sessions: SessionFactory, loaders: Callable[[SessionFactory], Any]
+    schema: BaseSchema, make_context: Callable[[Principal | None], RequestContext]
 ) -> type[GraphQLController]:
-    """The `/graphql` POST endpoint of a subgraph (no IDE and no GET: clients use the gateway)."""
+    """The `/graphql` POST endpoint of a subgraph (no IDE and no GET: clients use the gateway); each request gets
+    a fresh context from `make_context(principal)`, with fresh loaders."""
+
+    async def get_context(request: Request[Any, Any, Any]) -> RequestContext:
+        return make_context(request.scope.get("state", {}).get(PRINCIPAL_KEY))
+
     return make_graphql_controller(
         schema,
         path="/graphql",
         graphql_ide=None,
         allow_queries_via_get=False,
-        context_getter=context_getter(sessions, loaders),
+        context_getter=get_context,
     )

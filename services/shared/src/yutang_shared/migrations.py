@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
+import pkgutil
 from typing import Any
 
 from alembic import context
@@ -30,8 +32,17 @@ def _filters(schema: str) -> dict[str, Any]:
     }
 
 
-def run_migrations(*, schema: str, database_url: str) -> None:
+def import_models(package: str) -> None:
+    """Import every `models` module of a service's feature packages, so their tables are in the MetaData."""
+    root = importlib.import_module(package)
+    for module in pkgutil.walk_packages(root.__path__, prefix=f"{package}."):
+        if module.name.rsplit(".", 1)[-1] == "models":
+            importlib.import_module(module.name)
+
+
+def run_migrations(*, schema: str, package: str, database_url: str) -> None:
     """Run Alembic for `schema` only; other services' tables in the shared MetaData are ignored."""
+    import_models(package)
     if context.is_offline_mode():
         context.configure(url=database_url, literal_binds=True, **_filters(schema))
         with context.begin_transaction():

@@ -1,30 +1,95 @@
-"""Loyalty GraphQL object types."""
+"""The points feature in the loyalty subgraph: accounts, ledger entries, adjustments and their errors."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from functools import partial
+from typing import Annotated
 
 import strawberry
-from strawberry.types import Info
 
-from loyalty.graphql.loaders import Loaders
-from loyalty.services.queries import ledger_page
-from loyalty.services.views import EntryView
+from loyalty.context import LoyaltyInfo
+from loyalty.points.errors import IdempotencyKeyReused, InsufficientPoints, InvalidAdjustment, LoyaltyErrorCode
+from loyalty.points.models import EntryKind
+from loyalty.points.service import Adjustment, adjust_points_batch, balances, ledger_page, ledger_size
+from loyalty.points.views import EntryView, Posted
+from loyalty.scopes import Scope, requires, self_or
 from loyalty.uow import LoyaltyUnitOfWork
-from yutang_shared.auth import Scope
-from yutang_shared.graphql import RequestContext, self_or
-from yutang_shared.pagination import (
+from yutang_shared.connections import (
     DEFAULT_PAGE,
+    MAX_PAGE,
     After,
-    CursorValue,
-    PageInfo,
+    Connection,
+    Keyset,
     PageSize,
-    cursor_of,
+    page_of,
     page_size,
-    position_of,
 )
+from yutang_shared.context import principal_of
+from yutang_shared.db import SessionFactory
+from yutang_shared.enums import graphql_enum
+from yutang_shared.errors import BadUserInput, DomainError, Error, as_union_member, error_handlers
+
+graphql_enum(
+    LoyaltyErrorCode,
+    "Codes of the loyalty service's expected errors.",
+    {
+        "LOYALTY_INSUFFICIENT_POINTS": "The debit would take the balance below zero.",
+        "LOYALTY_IDEMPOTENCY_KEY_REUSED": "The idempotency key was already used by this caller for another request.",
+        "LOYALTY_INVALID_ADJUSTMENT": "Zero or too many points, a missing reason, or a malformed key.",
+    },
+)
+graphql_enum(
+    EntryKind,
+    "What produced a ledger entry.",
+    {"ADJUSTMENT": "A manual adjustment (积分调整) by staff, operations or a partner system."},
+)
+
+LEDGER = Keyset("ledger")
+
+
+# -------------------------------------------------------------------------------------------------- errors
+
+
+@strawberry.type(description="The debit would take the balance below zero; nothing was changed.")
+class InsufficientPointsError(Error):
+    code: LoyaltyErrorCode = strawberry.field(description="LOYALTY_INSUFFICIENT_POINTS.")
+    balance: int = strawberry.field(description="The balance when the debit was refused.")
+    requested: int = strawberry.field(description="The points the adjustment asked for (negative).")
+
+
+@strawberry.type(
+    description="This caller already used the idempotency key for a different request; nothing was changed."
+)
+class IdempotencyKeyReusedError(Error):
+    code: LoyaltyErrorCode = strawberry.field(description="LOYALTY_IDEMPOTENCY_KEY_REUSED.")
+
+
+@strawberry.type(description="Zero or too many points, a missing reason, or a malformed key; nothing was changed.")
+class InvalidAdjustmentError(Error):
+    code: LoyaltyErrorCode = strawberry.field(description="LOYALTY_INVALID_ADJUSTMENT.")
+
+
+HANDLERS = error_handlers(
+    {
+        InsufficientPoints: InsufficientPointsError,
+        IdempotencyKeyReused: IdempotencyKeyReusedError,
+        InvalidAdjustment: InvalidAdjustmentError,
+    }
+)
+
+
+# --------------------------------------------------------------------------------------------- loaders
+
+
+async def balance_by_member_id(sessions: SessionFactory, member_ids: Sequence[uuid.UUID]) -> list[int]:
+    """Balances for a batch of members, in one SELECT."""
+    return await balances(LoyaltyUnitOfWork(sessions), member_ids)
+
+
+# ----------------------------------------------------------------------------------------------- types
 
 
 @strawberry.type(description="One change to a member's points balance. The ledger is append-only.")
@@ -32,9 +97,9 @@ class LedgerEntry:
     id: uuid.UUID = strawberry.field(description="The entry's id.")
     points: int = strawberry.field(description="Points added (positive) or taken (negative).")
     balance_after: int = strawberry.field(description="The balance right after this entry.")
-    kind: str = strawberry.field(description="What produced the entry: `adjustment` for a manual adjustment.")
+    kind: EntryKind = strawberry.field(description="What produced the entry.")
     reason: str = strawberry.field(description="Why the points moved, as recorded by the caller.")
-    idempotency_key: str = strawberry.field(description="The caller's key; the same key never applies twice.")
+    idempotency_key: str = strawberry.field(description="The caller's key; the same caller's key never applies twice.")
     actor: str = strawberry.field(description="Who made the change (the token's subject).")
     created_at: datetime = strawberry.field(description="When the entry was written.")
 
@@ -52,45 +117,39 @@ class LedgerEntry:
         )
 
 
-@strawberry.type(description="A ledger entry and its position in the member's history.")
-class LedgerEntryEdge:
-    node: LedgerEntry = strawberry.field(description="The entry.")
-    cursor: CursorValue = strawberry.field(description="Pass as `after` to continue with older entries.")
-
-
-@strawberry.type(description="A page of a member's ledger, newest first.")
-class LedgerEntryConnection:
-    edges: list[LedgerEntryEdge] = strawberry.field(description="The entries on this page.")
-    page_info: PageInfo = strawberry.field(description="Whether older entries follow, and from where.")
-
-
 @strawberry.type(description="A member's points account (积分账户).")
 class LoyaltyAccount:
     member_id: strawberry.Private[uuid.UUID]
+    # Set when the account comes from a write: the balance that write produced, not a later one.
+    known_balance: strawberry.Private[int | None] = None
 
     @strawberry.field(description="Points available now; always the sum of the ledger, never below zero.")
-    async def balance(self, info: Info[RequestContext, Any]) -> int:
-        loaders: Loaders = info.context.loaders
-        return await loaders.balance_by_member_id.load(self.member_id)
+    async def balance(self, info: LoyaltyInfo) -> int:
+        if self.known_balance is not None:
+            return self.known_balance
+        return await info.context.loaders(balance_by_member_id).load(self.member_id)
 
-    @strawberry.field(description="The member's ledger entries, newest first.")
+    @strawberry.field(description=f"The member's ledger entries, newest first; at most {MAX_PAGE} a page.")
     async def entries(
-        self,
-        info: Info[RequestContext, Any],
-        first: PageSize = DEFAULT_PAGE,
-        after: After = None,
-    ) -> LedgerEntryConnection:
-        page = await ledger_page(
-            LoyaltyUnitOfWork(info.context.sessions), self.member_id, limit=page_size(first), before=position_of(after)
+        self, info: LoyaltyInfo, first: PageSize = DEFAULT_PAGE, after: After = None
+    ) -> Connection[LedgerEntry]:
+        limit = page_size(first)
+        uow = LoyaltyUnitOfWork(info.context.sessions)
+        rows = await ledger_page(uow, self.member_id, limit=limit + 1, before=LEDGER.position(after))
+        return page_of(
+            rows,
+            limit,
+            node=LedgerEntry.of,
+            cursor=lambda e: LEDGER.cursor(e.created_at, e.id),
+            counter=partial(ledger_size, LoyaltyUnitOfWork(info.context.sessions), self.member_id),
         )
-        edges = [LedgerEntryEdge(node=LedgerEntry.of(e), cursor=cursor_of(e.created_at, e.id)) for e in page.entries]
-        end = edges[-1].cursor if edges else None
-        return LedgerEntryConnection(edges=edges, page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=end))
 
 
-@strawberry.federation.type(keys=["id"], description="A registered member of the brand (会员).")
-class Member:
-    id: uuid.UUID = strawberry.field(description="The member's id; the same in every service.")
+@strawberry.type
+class MemberPoints:
+    """The points fields of the federated Member."""
+
+    id: uuid.UUID
 
     @strawberry.field(
         description="The member's points. Members read their own; others need points:read.",
@@ -99,9 +158,94 @@ class Member:
     def loyalty(self) -> LoyaltyAccount:
         return LoyaltyAccount(member_id=self.id)
 
-    @classmethod
-    def resolve_reference(cls, id: str) -> Member | None:
-        try:
-            return cls(id=uuid.UUID(str(id)))
-        except ValueError:
-            return None
+
+# ------------------------------------------------------------------------------------------- mutations
+
+
+@strawberry.input(description="A manual points adjustment (积分调整).")
+class AdjustPointsInput:
+    member_id: uuid.UUID = strawberry.field(description="Whose balance to change.")
+    points: int = strawberry.field(description="Points to add (positive) or take (negative); never zero.")
+    reason: str = strawberry.field(description="Why, for the audit trail: 1–200 characters.")
+    idempotency_key: str = strawberry.field(
+        description="Unique per intended change (1–128 of letters, digits, `:._/-`). Retrying with the same key "
+        "never applies twice; keys belong to the caller (the token's subject), so two callers never collide."
+    )
+
+    def adjustment(self) -> Adjustment:
+        return Adjustment(self.member_id, self.points, self.reason, self.idempotency_key)
+
+
+@strawberry.type(description="The adjustment is on the ledger.")
+class AdjustPointsSuccess:
+    entry: LedgerEntry = strawberry.field(description="The ledger entry of this adjustment.")
+    account: LoyaltyAccount = strawberry.field(
+        description="The member's account; its balance is the one this adjustment produced."
+    )
+    replayed: bool = strawberry.field(
+        description="True when the key had already been applied: this is the original entry and nothing changed."
+    )
+
+
+AdjustPointsPayload = Annotated[
+    AdjustPointsSuccess | InsufficientPointsError | IdempotencyKeyReusedError | InvalidAdjustmentError,
+    strawberry.union("AdjustPointsPayload", description="The outcome of one points adjustment."),
+]
+
+
+def _payload(result: Posted | DomainError) -> AdjustPointsPayload:
+    if isinstance(result, DomainError):
+        return as_union_member(result, HANDLERS)  # type: ignore[no-any-return]
+    account = LoyaltyAccount(member_id=result.entry.member_id, known_balance=result.balance)
+    return AdjustPointsSuccess(entry=LedgerEntry.of(result.entry), account=account, replayed=result.replayed)
+
+
+async def _adjust(info: LoyaltyInfo, inputs: list[AdjustPointsInput]) -> list[AdjustPointsPayload]:
+    results = await adjust_points_batch(
+        LoyaltyUnitOfWork(info.context.sessions),
+        [item.adjustment() for item in inputs],
+        actor=principal_of(info).subject,
+        max_points=info.context.settings.max_adjustment_points,
+    )
+    return [_payload(result) for result in results]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(
+        description="A member's points account. Members read their own; others need points:read.",
+        permission_classes=[self_or(Scope.POINTS_READ, argument="member_id")],
+    )
+    def loyalty_account(
+        self, member_id: Annotated[uuid.UUID, strawberry.argument(description="The member's id.")]
+    ) -> LoyaltyAccount:
+        return LoyaltyAccount(member_id=member_id)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Add or take points with a reason, exactly once per idempotency key; the balance never goes "
+        "below zero. Needs points:write.",
+        permission_classes=[requires(Scope.POINTS_WRITE)],
+    )
+    async def adjust_points(self, info: LoyaltyInfo, input: AdjustPointsInput) -> AdjustPointsPayload:
+        (payload,) = await _adjust(info, [input])
+        return payload
+
+    @strawberry.mutation(
+        description=f"Apply up to {MAX_PAGE} adjustments in one transaction and answer one payload per input, in "
+        "the same order: a refused item changes nothing and does not hold back the others, and a retry applies "
+        "only what is missing. Needs points:write.",
+        permission_classes=[requires(Scope.POINTS_WRITE)],
+    )
+    async def adjust_points_batch(
+        self,
+        info: LoyaltyInfo,
+        inputs: Annotated[
+            list[AdjustPointsInput], strawberry.argument(description=f"The adjustments, 1 to {MAX_PAGE}.")
+        ],
+    ) -> list[AdjustPointsPayload]:
+        if not 1 <= len(inputs) <= MAX_PAGE:
+            raise BadUserInput(f"a batch holds 1 to {MAX_PAGE} adjustments")
+        return await _adjust(info, inputs)

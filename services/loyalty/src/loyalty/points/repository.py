@@ -1,35 +1,76 @@
-"""The only place in the loyalty service that writes SQL."""
+"""The only SQL of the points feature: accounts locked in member order, and the ledger written set-wise."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import literal, select, tuple_, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import func, literal, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from loyalty.domain.models import Account, LedgerEntry
+from loyalty.points.models import Account, LedgerEntry
+
+# Creates the missing accounts at zero and locks the rest, in member-id order so that two writers touching the
+# same members never deadlock. A row another transaction created after this statement's snapshot is found by
+# neither part; `lock_accounts` locks those with a second statement.
+_LOCK_ACCOUNTS = text(
+    """
+    WITH created AS (
+        INSERT INTO loyalty.accounts (member_id, balance)
+        SELECT id, 0 FROM unnest(CAST(:ids AS uuid[])) AS id ORDER BY id
+        ON CONFLICT (member_id) DO NOTHING
+        RETURNING member_id, balance
+    ), locked AS (
+        SELECT member_id, balance FROM loyalty.accounts
+        WHERE member_id = ANY(CAST(:ids AS uuid[])) ORDER BY member_id FOR UPDATE
+    )
+    SELECT member_id, balance FROM created UNION ALL SELECT member_id, balance FROM locked
+    """
+)
+_LOCK_MORE = text(
+    "SELECT member_id, balance FROM loyalty.accounts WHERE member_id = ANY(CAST(:ids AS uuid[])) "
+    "ORDER BY member_id FOR UPDATE"
+)
+_BY_KEYS = text(
+    "SELECT id, member_id, points, balance_after, kind, reason, idempotency_key, actor, created_at "
+    "FROM loyalty.ledger_entries "
+    "WHERE actor = :actor AND idempotency_key = ANY(CAST(:keys AS varchar[]))"
+)
+# Appends the entries and moves each touched balance to its last entry's balance_after, in one statement. A key
+# another transaction committed meanwhile is skipped (not raised), and `written` then tells the caller.
+_APPEND = text(
+    """
+    WITH entries AS (
+        INSERT INTO loyalty.ledger_entries
+            (id, member_id, points, balance_after, kind, reason, idempotency_key, actor, created_at)
+        SELECT i, m, p, b, k, r, key, :actor, at FROM unnest(
+            CAST(:ids AS uuid[]), CAST(:members AS uuid[]), CAST(:points AS bigint[]),
+            CAST(:balances AS bigint[]), CAST(:kinds AS varchar[]), CAST(:reasons AS varchar[]),
+            CAST(:keys AS varchar[]), CAST(:ats AS timestamptz[])
+        ) AS t(i, m, p, b, k, r, key, at)
+        ON CONFLICT (actor, idempotency_key) DO NOTHING
+        RETURNING member_id, balance_after, created_at
+    ), moved AS (
+        UPDATE loyalty.accounts AS a SET balance = last.balance_after, updated_at = now()
+        FROM (
+            SELECT DISTINCT ON (member_id) member_id, balance_after FROM entries ORDER BY member_id, created_at DESC
+        ) AS last
+        WHERE a.member_id = last.member_id
+        RETURNING a.member_id
+    )
+    SELECT (SELECT count(*) FROM entries) AS written, (SELECT count(*) FROM moved) AS moved
+    """
+)
 
 
 class AccountRepository:
-    """Accounts, locked for writing in primary-key order."""
+    """Accounts read for display; writes go through the ledger."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-
-    async def lock(self, member_id: uuid.UUID) -> Account:
-        """The member's account, created at zero if new, locked FOR UPDATE until the transaction ends."""
-        await self.session.execute(insert(Account).values(member_id=member_id, balance=0).on_conflict_do_nothing())
-        statement = select(Account).where(col(Account.member_id) == member_id).with_for_update()
-        return (await self.session.execute(statement)).scalar_one()
-
-    async def set_balance(self, member_id: uuid.UUID, balance: int) -> None:
-        """Store the new balance of a locked account."""
-        statement = update(Account).where(col(Account.member_id) == member_id).values(balance=balance)
-        await self.session.execute(statement)
 
     async def by_member_ids(self, member_ids: Sequence[uuid.UUID]) -> list[Account]:
         """The accounts among `member_ids` that exist (one SELECT)."""
@@ -38,21 +79,46 @@ class AccountRepository:
 
 
 class LedgerRepository:
-    """Ledger entries: appended, found by idempotency key, listed newest first."""
+    """Ledger entries: appended with their balances, found by the caller's keys, listed newest first."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def append(self, entry: LedgerEntry) -> LedgerEntry:
-        """Insert the entry; the unique idempotency key makes a duplicate fail here."""
-        self.session.add(entry)
-        await self.session.flush()
-        return entry
+    async def lock_accounts(self, member_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+        """Each member's balance, their account created at zero if new and locked until the transaction ends."""
+        ids = sorted(set(member_ids))
+        rows = (await self.session.execute(_LOCK_ACCOUNTS, {"ids": ids})).all()
+        balances = {row.member_id: row.balance for row in rows}
+        if missing := [member_id for member_id in ids if member_id not in balances]:
+            rows = (await self.session.execute(_LOCK_MORE, {"ids": missing})).all()
+            balances.update({row.member_id: row.balance for row in rows})
+        return balances
 
-    async def by_key(self, idempotency_key: str) -> LedgerEntry | None:
-        """The entry written under this idempotency key, if any."""
-        statement = select(LedgerEntry).where(col(LedgerEntry.idempotency_key) == idempotency_key)
-        return (await self.session.execute(statement)).scalar_one_or_none()
+    async def by_keys(self, actor: str, keys: Sequence[str]) -> list[dict[str, Any]]:
+        """The entries this caller already wrote under any of these idempotency keys."""
+        rows = await self.session.execute(_BY_KEYS, {"actor": actor, "keys": list(set(keys))})
+        return [dict(row) for row in rows.mappings()]
+
+    async def append(self, actor: str, entries: Sequence[dict[str, Any]]) -> int:
+        """Write the entries of one caller and move the balances they touch; how many were written (fewer
+        when another transaction committed one of the keys first: the caller must then start over)."""
+
+        def column(name: str) -> list[Any]:
+            return [entry[name] for entry in entries]
+
+        params = {
+            "actor": actor,
+            "ids": column("id"),
+            "members": column("member_id"),
+            "points": column("points"),
+            "balances": column("balance_after"),
+            "kinds": column("kind"),
+            "reasons": column("reason"),
+            "keys": column("idempotency_key"),
+            "ats": column("created_at"),
+        }
+        row = (await self.session.execute(_APPEND, params)).one()
+        return int(row.written)
 
     async def page(
         self, member_id: uuid.UUID, *, limit: int, before: tuple[datetime, uuid.UUID] | None
@@ -68,3 +134,8 @@ class LedgerRepository:
             key = tuple_(col(LedgerEntry.created_at), col(LedgerEntry.id))
             statement = statement.where(key < tuple_(literal(before[0]), literal(before[1])))
         return list((await self.session.execute(statement)).scalars())
+
+    async def count(self, member_id: uuid.UUID) -> int:
+        """How many entries the member's ledger holds."""
+        statement = select(func.count()).select_from(LedgerEntry).where(col(LedgerEntry.member_id) == member_id)
+        return int((await self.session.execute(statement)).scalar_one())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from loyalty.domain.errors import InvalidAdjustment
+from loyalty.points.errors import InvalidAdjustment
 
 REASON_MAX = 200
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9:._/-]{1,128}$")

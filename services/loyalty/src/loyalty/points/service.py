@@ -1,20 +1,130 @@
-"""Adjusting points: append a ledger entry and move the balance in one transaction, exactly once per key."""
+"""Points use cases: the one write path of the ledger, manual adjustments, balances and history."""
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
-from loyalty.domain.errors import IdempotencyKeyReused, InsufficientPoints
-from loyalty.domain.models import LedgerEntry
-from loyalty.domain.rules import check_adjustment
-from loyalty.services.views import Adjustment, EntryView
+from loyalty.points.errors import IdempotencyKeyReused, InsufficientPoints
+from loyalty.points.models import EntryKind
+from loyalty.points.rules import check_adjustment
+from loyalty.points.views import EntryView, Posted, Posting
 from loyalty.uow import LoyaltyUnitOfWork
+from yutang_shared.errors import DomainError
 
 log = logging.getLogger(__name__)
-KEY_CONSTRAINT = "uq_ledger_entries_idempotency_key"
+_ATTEMPTS = 3
+
+
+class _KeyRaced(Exception):
+    """Another transaction committed one of this batch's keys after we looked: start over, it will replay."""
+
+
+async def post_entries(
+    uow: LoyaltyUnitOfWork, postings: Sequence[Posting], *, actor: str
+) -> list[Posted | DomainError]:
+    """Write ledger entries for one caller in one transaction: the only way points move.
+
+    Locks the members' accounts in id order, looks the caller's keys up, appends each entry and moves each
+    balance; answers one result per posting, in order. A key already used by this caller with the same request
+    replays its first result; with another request it is IdempotencyKeyReused. A debit the balance cannot cover
+    is InsufficientPoints. Those results are returned, not raised: one refused posting does not hold back the
+    others, and nothing is written for it.
+    """
+    for attempt in range(1, _ATTEMPTS + 1):
+        try:
+            return await _post(uow, postings, actor=actor)
+        except _KeyRaced:
+            log.info("idempotency key raced another transaction; retrying", extra={"attempt": attempt})
+    raise RuntimeError("idempotency keys kept racing other transactions")
+
+
+async def _post(uow: LoyaltyUnitOfWork, postings: Sequence[Posting], *, actor: str) -> list[Posted | DomainError]:
+    async with uow:
+        balances = await uow.ledger.lock_accounts([p.member_id for p in postings])
+        known = {
+            row["idempotency_key"]: EntryView.from_mapping(row)
+            for row in await uow.ledger.by_keys(actor, [p.idempotency_key for p in postings])
+        }
+        start = datetime.now(UTC)
+        results: list[Posted | DomainError] = []
+        written: list[dict[str, Any]] = []
+        for index, posting in enumerate(postings):
+            balance = balances[posting.member_id]
+            if (prior := known.get(posting.idempotency_key)) is not None:
+                results.append(_replay(prior, posting, balance=balance))
+                continue
+            if balance + posting.points < 0:
+                results.append(InsufficientPoints(balance=balance, requested=posting.points))
+                continue
+            entry = _entry(posting, balance + posting.points, actor=actor, at=start + timedelta(microseconds=index))
+            balances[posting.member_id] = entry.balance_after
+            known[posting.idempotency_key] = entry
+            written.append(_row(entry))
+            results.append(Posted(entry=entry, balance=entry.balance_after, replayed=False))
+        if written:
+            if await uow.ledger.append(actor, written) < len(written):
+                raise _KeyRaced
+            await uow.commit()
+    for row in written:
+        log.info(
+            "points posted",
+            extra={k: str(row[k]) for k in ("member_id", "points", "balance_after", "kind", "idempotency_key")},
+        )
+    return results
+
+
+def _entry(posting: Posting, balance_after: int, *, actor: str, at: datetime) -> EntryView:
+    return EntryView(
+        id=uuid.uuid4(),
+        member_id=posting.member_id,
+        points=posting.points,
+        balance_after=balance_after,
+        kind=posting.kind,
+        reason=posting.reason,
+        idempotency_key=posting.idempotency_key,
+        actor=actor,
+        created_at=at,
+    )
+
+
+def _row(entry: EntryView) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "member_id": entry.member_id,
+        "points": entry.points,
+        "balance_after": entry.balance_after,
+        "kind": entry.kind.value,
+        "reason": entry.reason,
+        "idempotency_key": entry.idempotency_key,
+        "created_at": entry.created_at,
+    }
+
+
+def _replay(prior: EntryView, posting: Posting, *, balance: int) -> Posted | DomainError:
+    """The first result of a key when the request matches it; `balance` is the member's balance now."""
+    if (prior.member_id, prior.points, prior.kind, prior.reason) != (
+        posting.member_id,
+        posting.points,
+        posting.kind,
+        posting.reason,
+    ):
+        return IdempotencyKeyReused("this idempotencyKey was already used for a different request")
+    return Posted(entry=prior, balance=balance, replayed=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Adjustment:
+    """A manual adjustment as asked for: whose balance, how many points, why, under which key."""
+
+    member_id: uuid.UUID
+    points: int
+    reason: str
+    idempotency_key: str
 
 
 async def adjust_points(
@@ -26,64 +136,65 @@ async def adjust_points(
     idempotency_key: str,
     actor: str,
     max_points: int,
-) -> Adjustment:
-    """Credit (points > 0) or debit (points < 0) a member's balance, with a reason, once per idempotency key.
+) -> Posted:
+    """Credit (points > 0) or debit (points < 0) a member's balance with a reason, once per idempotency key.
 
-    The same key with the same member, points and reason returns the first result (`replayed`), so callers can
-    retry freely. Raises InvalidAdjustment, InsufficientPoints (the balance never goes below zero) or
-    IdempotencyKeyReused (the key was used for a different adjustment); then nothing is written.
+    The same key with the same request replays the first result (`replayed`), so callers can retry freely.
+    Raises InvalidAdjustment, InsufficientPoints (the balance never goes below zero) or IdempotencyKeyReused;
+    then nothing is written.
     """
-    cleaned = check_adjustment(points=points, reason=reason, idempotency_key=idempotency_key, max_points=max_points)
-    request = (member_id, points, cleaned)
-    try:
-        return await _apply(uow, request, idempotency_key=idempotency_key, actor=actor)
-    except IntegrityError as exc:
-        if KEY_CONSTRAINT not in str(exc):
-            raise
-    # Another transaction committed the same key between our check and our insert (possible only across
-    # members, since one member's writes are serialised by the account lock): answer as that write did.
-    async with uow:
-        existing = await uow.ledger.by_key(idempotency_key)
-        if existing is None:
-            raise RuntimeError(f"idempotency key {idempotency_key!r} collided but no entry holds it")
-        accounts = await uow.accounts.by_member_ids([existing.member_id])
-        return _replay(existing, request, balance=accounts[0].balance)
+    adjustment = Adjustment(member_id, points, reason, idempotency_key)
+    (result,) = await adjust_points_batch(uow, [adjustment], actor=actor, max_points=max_points)
+    if isinstance(result, DomainError):
+        raise result
+    return result
 
 
-async def _apply(
-    uow: LoyaltyUnitOfWork, request: tuple[uuid.UUID, int, str], *, idempotency_key: str, actor: str
-) -> Adjustment:
-    member_id, points, reason = request
-    async with uow:
-        account = await uow.accounts.lock(member_id)
-        if (existing := await uow.ledger.by_key(idempotency_key)) is not None:
-            return _replay(existing, request, balance=account.balance)
-        balance = account.balance + points
-        if balance < 0:
-            raise InsufficientPoints(balance=account.balance, requested=points)
-        entry = await uow.ledger.append(
-            LedgerEntry(
-                member_id=member_id,
-                points=points,
-                balance_after=balance,
-                kind="adjustment",
-                reason=reason,
-                idempotency_key=idempotency_key,
-                actor=actor,
+async def adjust_points_batch(
+    uow: LoyaltyUnitOfWork, adjustments: Sequence[Adjustment], *, actor: str, max_points: int
+) -> list[Posted | DomainError]:
+    """Credit (points > 0) or debit (points < 0) members' balances with a reason, once per idempotency key, in
+    one transaction; one result per adjustment, in order.
+
+    An invalid adjustment is InvalidAdjustment and the others still apply; see `post_entries` for the rest.
+    """
+    results: list[Posted | DomainError | None] = []
+    postings: list[Posting] = []
+    for adjustment in adjustments:
+        try:
+            reason = check_adjustment(
+                points=adjustment.points,
+                reason=adjustment.reason,
+                idempotency_key=adjustment.idempotency_key,
+                max_points=max_points,
             )
+        except DomainError as exc:
+            results.append(exc)
+            continue
+        results.append(None)
+        postings.append(
+            Posting(adjustment.member_id, adjustment.points, EntryKind.ADJUSTMENT, reason, adjustment.idempotency_key)
         )
-        await uow.accounts.set_balance(member_id, balance)
-        view = EntryView.of(entry)
-        await uow.commit()
-    log.info(
-        "points adjusted",
-        extra={"member_id": str(member_id), "points": points, "balance": balance, "key": idempotency_key},
-    )
-    return Adjustment(entry=view, balance=balance, replayed=False)
+    posted = iter(await post_entries(uow, postings, actor=actor) if postings else [])
+    return [next(posted) if result is None else result for result in results]
 
 
-def _replay(existing: LedgerEntry, request: tuple[uuid.UUID, int, str], *, balance: int) -> Adjustment:
-    """The first result of a key, when the request matches it; `balance` is the member's balance now."""
-    if (existing.member_id, existing.points, existing.reason) != request:
-        raise IdempotencyKeyReused("this idempotencyKey was already used for a different adjustment")
-    return Adjustment(entry=EntryView.of(existing), balance=balance, replayed=True)
+async def balances(uow: LoyaltyUnitOfWork, member_ids: Sequence[uuid.UUID]) -> list[int]:
+    """Each member's balance (zero without an account), in the order asked, in one query."""
+    async with uow:
+        found = {a.member_id: a.balance for a in await uow.accounts.by_member_ids(member_ids)}
+    return [found.get(member_id, 0) for member_id in member_ids]
+
+
+async def ledger_page(
+    uow: LoyaltyUnitOfWork, member_id: uuid.UUID, *, limit: int, before: tuple[datetime, uuid.UUID] | None = None
+) -> list[EntryView]:
+    """Up to `limit` of the member's entries, newest first, older than `before`."""
+    async with uow:
+        return [EntryView.of(r) for r in await uow.ledger.page(member_id, limit=limit, before=before)]
+
+
+async def ledger_size(uow: LoyaltyUnitOfWork, member_id: uuid.UUID) -> int:
+    """How many entries the member's ledger holds."""
+    async with uow:
+        return await uow.ledger.count(member_id)

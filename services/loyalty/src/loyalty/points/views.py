@@ -1,12 +1,13 @@
-"""What loyalty use cases return: frozen snapshots, never ORM objects."""
+"""What points use cases return: frozen snapshots, never ORM objects."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from loyalty.domain.models import LedgerEntry
+from loyalty.points.models import EntryKind, LedgerEntry
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,7 +18,7 @@ class EntryView:
     member_id: uuid.UUID
     points: int
     balance_after: int
-    kind: str
+    kind: EntryKind
     reason: str
     idempotency_key: str
     actor: str
@@ -25,31 +26,39 @@ class EntryView:
 
     @classmethod
     def of(cls, row: LedgerEntry) -> EntryView:
+        return cls.from_mapping(row.model_dump())
+
+    @classmethod
+    def from_mapping(cls, row: dict[str, Any]) -> EntryView:
         return cls(
-            id=row.id,
-            member_id=row.member_id,
-            points=row.points,
-            balance_after=row.balance_after,
-            kind=row.kind,
-            reason=row.reason,
-            idempotency_key=row.idempotency_key,
-            actor=row.actor,
-            created_at=row.created_at,
+            id=row["id"],
+            member_id=row["member_id"],
+            points=row["points"],
+            balance_after=row["balance_after"],
+            kind=EntryKind(row["kind"]),
+            reason=row["reason"],
+            idempotency_key=row["idempotency_key"],
+            actor=row["actor"],
+            created_at=row["created_at"],
         )
 
 
 @dataclass(frozen=True, slots=True)
-class Adjustment:
-    """The outcome of an adjustment; `replayed` when the key had already been applied (nothing changed)."""
+class Posting:
+    """A ledger entry to write: who, how many points (signed), what kind, why, under which key."""
+
+    member_id: uuid.UUID
+    points: int
+    kind: EntryKind
+    reason: str
+    idempotency_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """A posting on the ledger. `balance` is the balance this write produced (for a replay: the balance when
+    it was replayed); `replayed` when the key had already been applied and nothing changed."""
 
     entry: EntryView
     balance: int
     replayed: bool
-
-
-@dataclass(frozen=True, slots=True)
-class EntryPage:
-    """A page of a member's ledger, newest first."""
-
-    entries: list[EntryView]
-    has_next_page: bool

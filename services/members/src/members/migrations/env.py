@@ -1,7 +1,6 @@
 """Alembic environment of the members service."""
 
-import members.domain.models  # noqa: F401  (registers the tables)
-from members.config import get_settings
+from members.config import MembersSettings
 from yutang_shared.migrations import run_migrations
 
-run_migrations(schema="members", database_url=get_settings().database_url)
+run_migrations(schema="members", package="members", database_url=MembersSettings().database_url)

@@ -2,8 +2,8 @@
 
 import pytest
 
-from loyalty.domain.errors import InvalidAdjustment
-from loyalty.domain.rules import check_adjustment
+from loyalty.points.errors import InvalidAdjustment
+from loyalty.points.rules import check_adjustment
 
 
 def test_a_valid_adjustment_keeps_its_trimmed_reason() -> None:

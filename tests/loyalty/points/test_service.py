@@ -8,14 +8,14 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from loyalty.domain.errors import IdempotencyKeyReused, InsufficientPoints, InvalidAdjustment
-from loyalty.services.points import adjust_points
-from loyalty.services.views import Adjustment
+from loyalty.points.errors import IdempotencyKeyReused, InsufficientPoints, InvalidAdjustment
+from loyalty.points.service import adjust_points
+from loyalty.points.views import Posted
 from loyalty.uow import LoyaltyUnitOfWork
 from yutang_shared.db import session_factory
 
 
-async def adjust(engine: AsyncEngine, member_id: uuid.UUID, points: int, key: str, reason: str = "test") -> Adjustment:
+async def adjust(engine: AsyncEngine, member_id: uuid.UUID, points: int, key: str, reason: str = "test") -> Posted:
     return await adjust_points(
         LoyaltyUnitOfWork(session_factory(engine)),
         member_id=member_id,
@@ -112,9 +112,9 @@ async def test_one_key_raced_across_members_lands_once(engine: AsyncEngine) -> N
 
     results = await asyncio.gather(*(adjust(engine, m, 10, "shared-key") for m in members), return_exceptions=True)
 
-    applied = [r for r in results if isinstance(r, Adjustment) and not r.replayed]
+    applied = [r for r in results if isinstance(r, Posted) and not r.replayed]
     assert len(applied) == 1
-    assert all(isinstance(r, Adjustment | IdempotencyKeyReused) for r in results)
+    assert all(isinstance(r, Posted | IdempotencyKeyReused) for r in results)
     totals = [await ledger(engine, m) for m in members]
     assert sum(t[2] for t in totals) == 1
 
@@ -127,7 +127,7 @@ async def test_concurrent_debits_never_overdraw(engine: AsyncEngine) -> None:
         *(adjust(engine, member, -15, f"spend-{i}") for i in range(20)), return_exceptions=True
     )
 
-    spent = [r for r in results if isinstance(r, Adjustment)]
+    spent = [r for r in results if isinstance(r, Posted)]
     refused = [r for r in results if isinstance(r, InsufficientPoints)]
     assert len(spent) == 6
     assert len(refused) == 14

@@ -3,8 +3,9 @@
 import uuid
 from typing import Any
 
-from tests.queries import count_selects
+from tests.queries import count_selects, count_statements
 from tests.support import SubgraphClient, Tokens
+from yutang_shared.auth import Role
 
 ADJUST = """
 mutation($input: AdjustPointsInput!) {
@@ -141,12 +142,81 @@ async def test_five_member_balances_cost_one_select(loyalty_api: SubgraphClient,
     assert len(selects) == 1
 
 
-async def test_an_adjustment_reads_two_rows_and_no_more(loyalty_api: SubgraphClient, tokens: Tokens) -> None:
+async def test_an_adjustment_is_three_statements(loyalty_api: SubgraphClient, tokens: Tokens) -> None:
     member = uuid.uuid4()
     engine = loyalty_api.client._transport.app.state.engine  # type: ignore[attr-defined]
 
-    with count_selects(engine) as selects:
+    with count_statements(engine, "") as statements:
         result = await loyalty_api(ADJUST, adjustment(member, 40, "qc-1"), token=tokens.ops())
 
     assert result["data"]["adjustPoints"]["account"] == {"balance": 40}
-    assert len(selects) == 2, selects  # the account lock and the key lookup; the new balance is not re-read
+    # The account lock (created if new), the key lookup, the append that also moves the balance; nothing re-read.
+    assert len(statements) == 3, statements
+
+
+async def test_a_batch_of_a_hundred_is_three_statements(loyalty_api: SubgraphClient, tokens: Tokens) -> None:
+    members = [uuid.uuid4() for _ in range(10)]
+    inputs = [
+        {"memberId": str(members[i % 10]), "points": 10, "reason": "batch", "idempotencyKey": f"qc-b-{i}"}
+        for i in range(100)
+    ]
+    engine = loyalty_api.client._transport.app.state.engine  # type: ignore[attr-defined]
+
+    with count_statements(engine, "") as statements:
+        result = await loyalty_api(BATCH, {"inputs": inputs}, token=tokens.ops())
+
+    balances = [item["account"]["balance"] for item in result["data"]["adjustPointsBatch"]]
+    assert balances == [10 * (i // 10 + 1) for i in range(100)]
+    assert len(statements) == 3, statements
+
+
+async def test_each_batch_item_answers_the_balance_its_write_produced(
+    loyalty_api: SubgraphClient, tokens: Tokens
+) -> None:
+    # given one member credited +10, +20, +30 in one batch
+    member = str(uuid.uuid4())
+    inputs = [{"memberId": member, "points": p, "reason": "r", "idempotencyKey": f"seq-{p}"} for p in (10, 20, 30)]
+
+    # when
+    result = await loyalty_api(BATCH, {"inputs": inputs}, token=tokens.ops())
+
+    # then each item's account carries its own balance, not the first one's
+    assert [item["account"]["balance"] for item in result["data"]["adjustPointsBatch"]] == [10, 30, 60]
+
+
+ALIASED = """
+mutation($m: UUID!) {
+  a: adjustPoints(input: {memberId: $m, points: 10, reason: "r", idempotencyKey: "alias-a"}) {
+    ... on AdjustPointsSuccess { entry { balanceAfter } account { balance } }
+  }
+  b: adjustPoints(input: {memberId: $m, points: 20, reason: "r", idempotencyKey: "alias-b"}) {
+    ... on AdjustPointsSuccess { entry { balanceAfter } account { balance } }
+  }
+}
+"""
+
+
+async def test_aliased_adjustments_answer_their_own_balances(loyalty_api: SubgraphClient, tokens: Tokens) -> None:
+    result = await loyalty_api(ALIASED, {"m": str(uuid.uuid4())}, token=tokens.ops())
+
+    data = result["data"]
+    assert [data["a"]["account"]["balance"], data["b"]["account"]["balance"]] == [10, 30]
+    assert [data["a"]["entry"]["balanceAfter"], data["b"]["entry"]["balanceAfter"]] == [10, 30]
+
+
+async def test_idempotency_keys_belong_to_their_caller(loyalty_api: SubgraphClient, tokens: Tokens) -> None:
+    # given two partners that both use their order id "order-1" as the key
+    member = uuid.uuid4()
+    first = tokens._issue(Role.PARTNER, "partner-a", ("points:write",))
+    second = tokens._issue(Role.PARTNER, "partner-b", ("points:write",))
+
+    # when each adjusts with the same key (the second with a different amount)
+    a = await loyalty_api(ADJUST, adjustment(member, 40, "order-1"), token=first)
+    b = await loyalty_api(ADJUST, adjustment(member, 70, "order-1"), token=second)
+    replay = await loyalty_api(ADJUST, adjustment(member, 40, "order-1"), token=second)
+
+    # then both applied; the second partner cannot replay the first one's key to read its result
+    assert a["data"]["adjustPoints"]["replayed"] is False
+    assert b["data"]["adjustPoints"]["replayed"] is False
+    assert b["data"]["adjustPoints"]["account"]["balance"] == 110
+    assert replay["data"]["adjustPoints"]["__typename"] == "IdempotencyKeyReusedError"

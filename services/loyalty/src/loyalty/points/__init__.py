@@ -1,0 +1,1 @@
+"""Points: the append-only ledger, balances and manual adjustments (积分)."""
