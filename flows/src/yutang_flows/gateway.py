@@ -8,9 +8,29 @@ from typing import Any
 
 import httpx
 
+# Top-level error codes that mean the request itself is refused: the same request can never succeed.
+PERMANENT_CODES = frozenset(
+    {"UNAUTHENTICATED", "FORBIDDEN", "BAD_USER_INPUT", "GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED"}
+)
+# HTTP statuses with the same meaning (bad request, no or bad token, forbidden, not found, too large, invalid).
+PERMANENT_STATUSES = frozenset({400, 401, 403, 404, 413, 422})
+
 
 class GatewayError(RuntimeError):
-    """The gateway answered with top-level GraphQL errors or a non-200 status."""
+    """The gateway answered with top-level GraphQL errors or a non-200 status.
+
+    `status` is the HTTP status and `codes` the errors' `extensions.code` values; `retryable` says whether trying
+    the same request again can help (a 5xx, a masked unexpected error) or not (a refusal, a malformed request).
+    """
+
+    def __init__(self, message: str, *, status: int = 200, codes: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.status = status
+        self.codes = codes
+
+    @property
+    def retryable(self) -> bool:
+        return self.status not in PERMANENT_STATUSES and not PERMANENT_CODES.intersection(self.codes)
 
 
 def gateway_url() -> str:
@@ -32,9 +52,26 @@ def execute(query: str, variables: dict[str, Any], *, request_id: str | None = N
     }
     response = httpx.post(gateway_url(), json={"query": query, "variables": variables}, headers=headers, timeout=30)
     if response.status_code != 200:
-        raise GatewayError(f"gateway answered HTTP {response.status_code}: {response.text[:500]}")
+        raise GatewayError(
+            f"gateway answered HTTP {response.status_code}: {response.text[:500]}",
+            status=response.status_code,
+            codes=_codes(_json_or_empty(response)),
+        )
     body: dict[str, Any] = response.json()
     if body.get("errors"):
-        raise GatewayError(f"gateway errors: {body['errors']}")
+        raise GatewayError(f"gateway errors: {body['errors']}", codes=_codes(body))
     data: dict[str, Any] = body["data"]
     return data
+
+
+def _json_or_empty(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _codes(body: dict[str, Any]) -> tuple[str, ...]:
+    errors = body.get("errors") or []
+    return tuple(str(e.get("extensions", {}).get("code")) for e in errors if isinstance(e, dict))

@@ -1,1 +1,0 @@
-"""Community domain: tables and pure rules (no session, no GraphQL)."""

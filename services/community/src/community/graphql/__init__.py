@@ -1,1 +1,0 @@
-"""The community subgraph."""

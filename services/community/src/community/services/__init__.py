@@ -1,1 +1,0 @@
-"""Community use cases."""

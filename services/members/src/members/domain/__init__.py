@@ -1,1 +1,0 @@
-"""Members domain: tables and pure rules (no session, no GraphQL)."""

@@ -1,1 +1,0 @@
-"""Members use cases."""
