@@ -79,7 +79,7 @@ fmt: $(PY_STAMP) ## Format and autofix with ruff
 
 .PHONY: sdl
 sdl: $(PY_STAMP) ## Export every subgraph's SDL to services/<name>/schema.graphql
-	@for s in $(SERVICES); do $(PY) -m yutang_shared.sdl $$s.graphql.schema:schema services/$$s/schema.graphql || exit 1; done
+	@for s in $(SERVICES); do $(PY) -m yutang_shared.sdl $$s.schema:schema services/$$s/schema.graphql || exit 1; done
 
 .PHONY: compose
 compose: sdl $(NODE_STAMP) ## Compose gateway/supergraph.graphql from the subgraphs' SDL
@@ -91,7 +91,7 @@ migration: $(PY_STAMP) ## Generate a migration from the models: SERVICE=members 
 
 .PHONY: drift
 drift: install ## Fail when SDL, supergraph or migrations disagree with the code
-	@for s in $(SERVICES); do $(PY) -m yutang_shared.sdl $$s.graphql.schema:schema services/$$s/schema.graphql --check || exit 1; done
+	@for s in $(SERVICES); do $(PY) -m yutang_shared.sdl $$s.schema:schema services/$$s/schema.graphql --check || exit 1; done
 	cd $(GATEWAY) && node compose.mjs --check
 	$(PY) -m yutang_dev migrate check
 

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from schemathesis.graphql import nodes
 
 from yutang_shared.auth import SIGNATURE_HEADER, sign_body
-from yutang_shared.pagination import encode_cursor
+from yutang_shared.connections import encode_cursor
 from yutang_shared.trust import read_body, replay
 
 # Calls made per operation, shown in the terminal summary.
@@ -55,9 +55,10 @@ timestamps = st.one_of(aware, naive).map(datetime.isoformat)
 datetimes_ = st.one_of(timestamps, timestamps, junk_text)
 
 cursor_part = st.one_of(timestamps, uuid_text, st.text(alphabet=string.printable, max_size=20), junk_text)
+lists = st.sampled_from(["members", "groups", "group-members", "ledger", "other"])
 cursors = st.one_of(
-    # what the services make: (timestamp, id)
-    st.tuples(timestamps, uuid_text).map(lambda parts: encode_cursor(*parts)),
+    # what the services make: (list, timestamp, id), sometimes for another list or with an out-of-range date
+    st.tuples(lists, timestamps, uuid_text).map(lambda parts: encode_cursor(*parts)),
     # well-formed cursors that carry the wrong parts
     st.lists(cursor_part, min_size=1, max_size=3).map(lambda parts: encode_cursor(*parts)),
     # not a cursor at all

@@ -23,7 +23,8 @@ from tests.support import Tokens
 def subgraph_schema(request: pytest.FixtureRequest, engine: AsyncEngine, tokens: Tokens) -> GraphQLSchema:
     """One subgraph's schema, introspected through its own signed app instance (the database is migrated)."""
     service: str = request.param
-    settings = importlib.import_module(f"{service}.config").get_settings().model_copy(update={"pool_size": 0})
+    settings_class = getattr(importlib.import_module(f"{service}.config"), f"{service.capitalize()}Settings")
+    settings = settings_class(pool_size=0)
     app = importlib.import_module(f"{service}.app").create_app(settings=settings)
     wrapped = SignedLikeTheGateway(app, service=service, secret=tokens.secret, token=tokens.ops())
     return schemathesis.graphql.from_asgi("/graphql", wrapped)
