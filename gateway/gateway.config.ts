@@ -7,14 +7,21 @@
 //   health endpoints stay open
 // - Authorization and x-request-id go to every subgraph; x-request-id is returned to the client
 // - every subgraph request is signed: x-yutang-signature: t=<unix s>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>
-// - depth, alias and token limits; JSON-lines logs on stdout
-import { createHmac, createPublicKey, randomUUID } from 'node:crypto';
+// - token claims checked like the subgraphs do (yutang_shared.auth.verify_token), so a bad token is a 401 here
+// - request body limit, CORS only for configured origins
+// - depth, alias and token limits and a cost limit, each refused with its own extensions.code before any
+//   subgraph is called
+// - GraphiQL (Hive Laboratory) with a sample operation, served precompressed; JSON-lines logs on stdout
+import { createHmac, createPublicKey, randomUUID, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { brotliCompress, constants as zlibConstants, gzip } from 'node:zlib';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
+import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import {
-  createInlineSigningKeyProvider,
   defineConfig,
   jsonStringify,
   LegacyLogger,
@@ -23,7 +30,29 @@ import {
   type LogLevel,
   type LogWriter,
 } from '@graphql-hive/gateway';
-import { GraphQLError } from 'graphql';
+import { renderLaboratory } from '@graphql-hive/render-laboratory';
+import {
+  getNamedType,
+  getOperationAST,
+  getVariableValues,
+  GraphQLError,
+  isCompositeType,
+  isInterfaceType,
+  isListType,
+  isNonNullType,
+  isObjectType,
+  Kind,
+  valueFromAST,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLCompositeType,
+  type GraphQLField,
+  type GraphQLOutputType,
+  type GraphQLSchema,
+  type SelectionSetNode,
+  type ValidationContext,
+} from 'graphql';
 
 const env = process.env;
 
@@ -77,6 +106,38 @@ if (!Number.isInteger(PORT) || PORT < 1 || PORT > 65535) {
   die(`YUTANG_GATEWAY_PORT must be a port number, not ${JSON.stringify(env.YUTANG_GATEWAY_PORT)}`);
 }
 
+/** A positive whole number from the environment, or the default; exits on anything else. */
+function positiveInt(name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!/^[0-9]+$/.test(raw) || Number(raw) < 1 || !Number.isSafeInteger(Number(raw))) {
+    die(`${name} must be a positive whole number, not ${JSON.stringify(env[name])}`);
+  }
+  return Number(raw);
+}
+
+/** The largest request body accepted, in bytes (Content-Length or, when streamed, the bytes read). */
+const MAX_BODY_BYTES = positiveInt('YUTANG_GATEWAY_MAX_BODY_BYTES', 1024 * 1024);
+/** The largest estimated cost of one operation (see "cost limit" below). */
+const MAX_COST = positiveInt('YUTANG_GATEWAY_MAX_COST', 50_000);
+/** Browser origins allowed to call the API cross-origin; none by default. */
+const CORS_ORIGINS = new Set(
+  (env.YUTANG_CORS_ORIGINS || '')
+    .split(',')
+    .map((origin) => origin.trim().replace(/\/+$/, ''))
+    .filter(Boolean),
+);
+for (const origin of CORS_ORIGINS) {
+  if (origin === '*' || !/^https?:\/\/[^/?#\s]+$/.test(origin)) {
+    die(`YUTANG_CORS_ORIGINS takes origins like https://h5.example.com (scheme://host[:port]), not ${JSON.stringify(origin)}`);
+  }
+}
+const MAX_DEPTH = 12;
+const MAX_ALIASES = 30;
+const MAX_TOKENS = 4000;
+/** Token clock skew: an `iat` up to this many seconds in the future is accepted. */
+const CLOCK_SKEW_SECONDS = 60;
+
 const jwtPublicKey = readSecret(
   env.YUTANG_JWT_PUBLIC_KEY,
   resolve(env.YUTANG_JWT_PUBLIC_KEY_FILE || resolve(keyDir, 'jwt-public.pem')),
@@ -84,12 +145,15 @@ const jwtPublicKey = readSecret(
   'YUTANG_JWT_PUBLIC_KEY',
   'YUTANG_JWT_PUBLIC_KEY_FILE',
 );
-try {
-  const key = createPublicKey(jwtPublicKey);
-  if (key.asymmetricKeyType !== 'rsa') die(`the JWT public key is ${key.asymmetricKeyType}, RS256 needs an RSA key`);
-} catch (err) {
-  die(`the JWT public key is not a PEM public key: ${(err as Error).message}`);
-}
+// Built once: given a PEM string, jsonwebtoken would parse it into a KeyObject on every request.
+const jwtKey: KeyObject = (() => {
+  try {
+    return createPublicKey(jwtPublicKey);
+  } catch (err) {
+    die(`the JWT public key is not a PEM public key: ${(err as Error).message}`);
+  }
+})();
+if (jwtKey.asymmetricKeyType !== 'rsa') die(`the JWT public key is ${jwtKey.asymmetricKeyType}, RS256 needs an RSA key`);
 
 const gatewaySecret = Buffer.from(
   readSecret(
@@ -110,7 +174,7 @@ const gatewaySecret = Buffer.from(
  */
 class YutangJsonLogWriter implements LogWriter {
   write(level: LogLevel, attrs: Record<string, unknown> | null | undefined, msg: string | null | undefined): void {
-    const { requestId, ...rest } = (attrs ?? {}) as Record<string, unknown>;
+    const { requestId, ...rest } = redacted((attrs ?? {}) as Record<string, unknown>);
     const extra: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(rest)) {
       // Legacy-logger calls put their extra arguments under "0", "1", ...; errors arrive as
@@ -139,6 +203,44 @@ function withoutStack(value: Record<string, unknown>): Record<string, unknown> {
   return rest;
 }
 
+// Failed subgraph calls are logged with the request; its body may hold personal data (variables). Redacted here,
+// in the writer, rather than with the Logger's `redact` option: that option compiles a redactor again for every
+// child logger, and the gateway makes children per request.
+const REDACT_PATHS = [
+  ['extensions', 'request', 'body'],
+  ['extensions', 'request', 'headers', 'authorization'],
+  ['request', 'headers', 'authorization'],
+];
+const CENSOR = '[redacted]';
+
+/** A copy of `attrs` with every REDACT_PATHS value censored, at the top level and one level down. */
+function redacted(attrs: Record<string, unknown>): Record<string, unknown> {
+  let out = attrs;
+  for (const path of REDACT_PATHS) out = censorPath(out, path);
+  for (const [key, value] of Object.entries(out)) {
+    if (!isRecord(value)) continue;
+    let inner = value;
+    for (const path of REDACT_PATHS) inner = censorPath(inner, path);
+    if (inner !== value) out = { ...out, [key]: inner };
+  }
+  return out;
+}
+
+/** `obj` itself when the path is absent, else a copy (copied along the path only) with the value censored. */
+function censorPath(obj: Record<string, unknown>, path: string[]): Record<string, unknown> {
+  const [head, ...tail] = path;
+  if (head === undefined || !(head in obj)) return obj;
+  if (tail.length === 0) return obj[head] === undefined ? obj : { ...obj, [head]: CENSOR };
+  const child = obj[head];
+  if (!isRecord(child)) return obj;
+  const replaced = censorPath(child, tail);
+  return replaced === child ? obj : { ...obj, [head]: replaced };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 // The Hive logger refuses LOG_LEVEL values it does not know (e.g. "INFO", which the Python services use).
 const LOG_LEVELS: Record<string, LogLevel> = {
   trace: 'trace',
@@ -151,15 +253,7 @@ const LOG_LEVELS: Record<string, LogLevel> = {
 };
 const logLevel = LOG_LEVELS[(env.LOG_LEVEL || 'info').toLowerCase()] ?? 'info';
 if (env.LOG_LEVEL) env.LOG_LEVEL = logLevel;
-const log = new Logger({
-  level: logLevel,
-  writers: [new YutangJsonLogWriter()],
-  // Failed subgraph calls are logged with the request; its body may hold personal data (variables).
-  redact: {
-    paths: ['extensions.request.body', 'extensions.request.headers.authorization', 'request.headers.authorization'],
-    censor: '[redacted]',
-  },
-});
+const log = new Logger({ level: logLevel, writers: [new YutangJsonLogWriter()] });
 
 // ---------------------------------------------------------------------------------------- request id
 
@@ -217,17 +311,46 @@ function bearerToken({ request }: { request: Request }) {
   const parts = token.split('.');
   if (parts.length !== 3 || !parts.every((p) => JWT_SEGMENT.test(p))) throw unauthenticated('malformed token');
   // Header and claims must be JSON objects, else the JWT plugin answers 400 without an error code.
-  for (const part of parts.slice(0, 2)) {
-    let decoded: unknown;
-    try {
-      decoded = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-    } catch {
-      throw unauthenticated('malformed token');
-    }
-    if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded)) throw unauthenticated('malformed token');
-  }
+  const [, claims] = parts.slice(0, 2).map(decodeSegment);
+  checkClaims(claims as Record<string, unknown>);
   return { prefix: 'Bearer', token };
 }
+
+function decodeSegment(part: string): Record<string, unknown> {
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+  } catch {
+    throw unauthenticated('malformed token');
+  }
+  if (!isRecord(decoded)) throw unauthenticated('malformed token');
+  return decoded;
+}
+
+const ROLES = new Set(['member', 'staff', 'ops', 'partner', 'service']);
+
+/**
+ * The claim rules of yutang_shared.auth.verify_token that the JWT plugin (jsonwebtoken) does not apply: exp, iat
+ * and sub are required, iat is not in the future, the role is known, scopes (if any) is a list of strings.
+ * They run on the decoded claims before the signature check; the JWT plugin then checks signature, algorithm,
+ * issuer, audience, exp and nbf, so a token passes only when both agree. Issuer and audience are required there.
+ */
+function checkClaims(claims: Record<string, unknown>): void {
+  const now = Math.floor(Date.now() / 1000);
+  const { exp, iat, sub, role, scopes } = claims;
+  if (typeof exp !== 'number' || !Number.isFinite(exp)) throw unauthenticated('token has no valid exp (expiry) claim');
+  if (exp <= now) throw unauthenticated('token expired');
+  if (typeof iat !== 'number' || !Number.isFinite(iat)) throw unauthenticated('token has no valid iat claim');
+  if (iat > now + CLOCK_SKEW_SECONDS) throw unauthenticated('token issued in the future (iat)');
+  if (typeof sub !== 'string' || !sub) throw unauthenticated('token has no sub claim');
+  if (typeof role !== 'string' || !ROLES.has(role)) throw unauthenticated('token has an unknown role');
+  if (scopes != null && !(Array.isArray(scopes) && scopes.every((scope) => typeof scope === 'string'))) {
+    throw unauthenticated('scopes must be a list of strings');
+  }
+}
+
+/** The verification key, as the KeyObject built at start (the plugin's type says string; jsonwebtoken takes both). */
+const signingKeyProvider = () => jwtKey as unknown as string;
 
 /** The JWT plugin's own 401s ("Unauthenticated") get the same error code as ours and the subgraphs'. */
 function useUnauthenticatedCode(): GatewayPlugin {
@@ -300,6 +423,329 @@ function useYutangSignature(secret: Buffer): GatewayPlugin {
   };
 }
 
+// ------------------------------------------------------------------------------------------ body size
+
+/** A GraphQL-shaped refusal; `status` is the HTTP status whatever the client accepts. */
+function refusal(message: string, code: string, status: number, extensions: Record<string, unknown> = {}) {
+  return new GraphQLError(message, { extensions: { ...extensions, code, http: { status } } });
+}
+
+/**
+ * Refuses bodies over `limit` bytes with HTTP 413 and code REQUEST_TOO_LARGE: at once by Content-Length, and for
+ * a body without one (chunked) as soon as the bytes read pass the limit. Yoga's own limit (25 MB) stays behind it.
+ */
+function useBodyLimit(limit: number): GatewayPlugin {
+  const tooLarge = () => refusal(`request body too large: at most ${limit} bytes`, 'REQUEST_TOO_LARGE', 413);
+  return {
+    onRequestParse({ request, requestParser, setRequestParser }) {
+      const length = request.headers.get('content-length');
+      if (length != null && /^[0-9]+$/.test(length.trim()) && Number(length) > limit) throw tooLarge();
+      if (!requestParser || request.body == null) return;
+      const parse = requestParser;
+      setRequestParser(async (req: Request) => parse(await boundedRequest(req, limit, tooLarge)));
+    },
+  };
+}
+
+/** The same request with its body read into memory, refusing (via `tooLarge`) past `limit` bytes. */
+async function boundedRequest(request: Request, limit: number, tooLarge: () => GraphQLError): Promise<Request> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = (request.body as ReadableStream<Uint8Array>).getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return new Request(request.url, { method: request.method, headers: request.headers, body: Buffer.concat(chunks) });
+}
+
+// ------------------------------------------------------------------------------------------------ CORS
+
+/** CORS headers only for an allowed Origin; any other origin (and every origin by default) gets none. */
+function corsFor(request: Request) {
+  const origin = request.headers.get('origin');
+  if (!origin || !CORS_ORIGINS.has(origin)) return false as const;
+  return {
+    origin,
+    methods: ['GET', 'POST'],
+    allowedHeaders: ['authorization', 'content-type', REQUEST_ID_HEADER],
+    exposedHeaders: [REQUEST_ID_HEADER],
+    credentials: false, // bearer tokens, no cookies
+    maxAge: 600,
+  };
+}
+
+// -------------------------------------------------------------------------------------- query limits
+
+/**
+ * Depth, alias and token limits (GraphQL Armor) refused with their own extensions.code instead of Armor's
+ * code-less "Syntax Error: …". Validation errors otherwise carry GRAPHQL_VALIDATION_FAILED (Yoga's default).
+ */
+function useQueryLimits(): GatewayPlugin[] {
+  const report = (code: string) => (ctx: ValidationContext | null, err: GraphQLError) => {
+    ctx?.reportError(new GraphQLError(err.message.replace(/^Syntax Error: /, ''), { extensions: { code } }));
+  };
+  return [
+    maxTokensPlugin({
+      n: MAX_TOKENS,
+      // Parsing has no context to report to: throw ours, before Armor throws its own.
+      onReject: [
+        (_ctx, err) => {
+          throw new GraphQLError(err.message.replace(/^Syntax Error: /, ''), { extensions: { code: 'TOO_MANY_TOKENS' } });
+        },
+      ],
+    }) as GatewayPlugin,
+    maxDepthPlugin({ n: MAX_DEPTH, propagateOnRejection: false, onReject: [report('QUERY_TOO_DEEP')] }) as GatewayPlugin,
+    maxAliasesPlugin({ n: MAX_ALIASES, propagateOnRejection: false, onReject: [report('TOO_MANY_ALIASES')] }) as GatewayPlugin,
+  ];
+}
+
+// -------------------------------------------------------------------------------------------- cost limit
+
+/** The assumed length of a list field that has neither a `first` argument nor a list argument. */
+const DEFAULT_LIST_SIZE = 10;
+
+/**
+ * Before execution (so before any subgraph is called): coerces the variables, then estimates the operation's cost
+ * and refuses it above MAX_COST with code COST_ESTIMATED_TOO_EXPENSIVE and extensions.cost {estimated, max}.
+ *
+ * Cost: every field of object, interface or union type costs 1, scalars cost 0; a field's cost (with everything
+ * below it) is multiplied by its list size. A field with a `first` argument sets the size of the list below it:
+ * the field itself when it is a list, else the next list field down (a connection's `edges`). Another list field
+ * is as long as its longest list argument (`adjustPointsBatch(inputs:)`), else DEFAULT_LIST_SIZE. Fragments on
+ * different types are all counted (an upper bound). Introspection fields cost nothing.
+ *
+ * Variable coercion errors (`$points: Int!` given 1.5) are answered here too, with GRAPHQL_VALIDATION_FAILED like
+ * the literal case, instead of graphql-js's code-less error.
+ */
+function useCostLimit(maxCost: number): GatewayPlugin {
+  return {
+    onExecute({ args, setResultAndStopExecution }) {
+      const operation = getOperationAST(args.document, args.operationName);
+      if (!operation) return;
+      const coerced = getVariableValues(
+        args.schema,
+        operation.variableDefinitions ?? [],
+        (args.variableValues ?? {}) as Record<string, unknown>,
+        { maxErrors: 25 },
+      );
+      if (coerced.errors) {
+        setResultAndStopExecution({
+          errors: coerced.errors.map(
+            (e) =>
+              new GraphQLError(e.message, {
+                nodes: e.nodes,
+                extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { spec: true, status: 400 } },
+              }),
+          ),
+        });
+        return;
+      }
+      const root = args.schema.getRootType(operation.operation);
+      if (!root) return;
+      const estimator = new CostEstimator(args.schema, args.document, coerced.coerced);
+      const estimated = estimator.selectionSet(operation.selectionSet, root, undefined);
+      if (estimated > maxCost) {
+        setResultAndStopExecution({
+          errors: [
+            new GraphQLError(`operation cost ${estimated} exceeds the limit of ${maxCost}: ask for smaller pages`, {
+              extensions: {
+                code: 'COST_ESTIMATED_TOO_EXPENSIVE',
+                cost: { estimated, max: maxCost },
+                http: { spec: true, status: 400 },
+              },
+            }),
+          ],
+        });
+      }
+    },
+  };
+}
+
+class CostEstimator {
+  private readonly fragments = new Map<string, FragmentDefinitionNode>();
+
+  constructor(
+    private readonly schema: GraphQLSchema,
+    document: DocumentNode,
+    private readonly variables: Record<string, unknown>,
+  ) {
+    for (const definition of document.definitions) {
+      if (definition.kind === Kind.FRAGMENT_DEFINITION) this.fragments.set(definition.name.value, definition);
+    }
+  }
+
+  /** The cost of a selection set on `type`; `pageSize` is a `first` waiting for the next list field down. */
+  selectionSet(set: SelectionSetNode | undefined, type: GraphQLCompositeType, pageSize: number | undefined): number {
+    let total = 0;
+    for (const selection of set?.selections ?? []) {
+      if (selection.kind === Kind.FIELD) {
+        total += this.field(selection, type, pageSize);
+      } else {
+        const fragment =
+          selection.kind === Kind.INLINE_FRAGMENT ? selection : this.fragments.get(selection.name.value);
+        if (!fragment) continue;
+        const condition = fragment.typeCondition ? this.schema.getType(fragment.typeCondition.name.value) : type;
+        if (condition && isCompositeType(condition)) total += this.selectionSet(fragment.selectionSet, condition, pageSize);
+      }
+    }
+    return total;
+  }
+
+  private field(node: FieldNode, parent: GraphQLCompositeType, pageSize: number | undefined): number {
+    if (node.name.value.startsWith('__')) return 0;
+    if (!isObjectType(parent) && !isInterfaceType(parent)) return 0;
+    const def = parent.getFields()[node.name.value];
+    if (!def) return 0;
+    const named = getNamedType(def.type);
+    if (!isCompositeType(named)) return 0;
+    const first = this.first(node, def);
+    const list = isList(def.type);
+    // A `first` on a list field sizes that list; on a connection it sizes the list below (edges).
+    const size = list ? (first ?? pageSize ?? this.longestListArgument(node, def) ?? DEFAULT_LIST_SIZE) : 1;
+    const below = list ? undefined : (first ?? pageSize);
+    return size * (1 + this.selectionSet(node.selectionSet, named, below));
+  }
+
+  /** The `first` argument's value (literal, variable or schema default), when the field has one. */
+  private first(node: FieldNode, def: GraphQLField<unknown, unknown>): number | undefined {
+    const arg = def.args.find((a) => a.name === 'first');
+    if (!arg) return undefined;
+    const given = node.arguments?.find((a) => a.name.value === 'first');
+    const value = given ? valueFromAST(given.value, arg.type, this.variables) : arg.defaultValue;
+    return typeof value === 'number' && Number.isFinite(value) ? Math.max(0, value) : undefined;
+  }
+
+  private longestListArgument(node: FieldNode, def: GraphQLField<unknown, unknown>): number | undefined {
+    let longest: number | undefined;
+    for (const given of node.arguments ?? []) {
+      const arg = def.args.find((a) => a.name === given.name.value);
+      if (!arg || !isList(arg.type)) continue;
+      const value = valueFromAST(given.value, arg.type, this.variables);
+      if (Array.isArray(value)) longest = Math.max(longest ?? 0, value.length);
+    }
+    return longest;
+  }
+}
+
+function isList(type: GraphQLOutputType | GraphQLField<unknown, unknown>['args'][number]['type']): boolean {
+  return isListType(isNonNullType(type) ? type.ofType : type);
+}
+
+// ------------------------------------------------------------------------------------------- GraphiQL
+
+const SAMPLE_OPERATION_NAME = 'FirstMembers';
+const SAMPLE_QUERY = `# Paste a token from \`make token\` into Headers below, then run (Ctrl-Enter).
+# The docs pane fills in once the token is there.
+query ${SAMPLE_OPERATION_NAME} {
+  members(first: 10) {
+    edges {
+      node { id nickname registeredAt loyalty { balance } groups { name } }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+`;
+export const SAMPLE_HEADERS = '{"Authorization": "Bearer <paste a token from make token>"}';
+
+/**
+ * Hive Laboratory with a sample operation and the headers box prefilled, and introspection sent with the active
+ * operation's headers (Laboratory's default sends none, so with the JWT check the docs pane stayed empty).
+ * The sample is offered only to a browser that has no tabs saved yet: a returning user keeps their own.
+ */
+function graphiqlHtml(): string {
+  const settings = {
+    fetch: { credentials: 'same-origin', timeout: 10_000, useGETForQueries: false },
+    subscriptions: { protocol: 'WS' },
+    introspection: { method: 'POST', headers: '', includeActiveOperationHeaders: true, pollSchema: true },
+  };
+  const sample = {
+    defaultOperations: [
+      { id: 'yutang-sample', name: SAMPLE_OPERATION_NAME, query: SAMPLE_QUERY, variables: '', headers: SAMPLE_HEADERS, extensions: '' },
+    ],
+    defaultTabs: [{ id: 'yutang-sample-tab', type: 'operation', data: { id: 'yutang-sample', name: SAMPLE_OPERATION_NAME } }],
+    defaultActiveTabId: 'yutang-sample-tab',
+  };
+  const props =
+    `Object.assign(${JSON.stringify({ enableDocs: true, defaultSettings: settings })}, ` +
+    `localStorage.getItem('hive-laboratory:tabs') ? {} : ${JSON.stringify(sample)})`;
+  const html = renderLaboratory({ title: 'Yutang GraphQL' });
+  // renderLaboratory maps only a few GraphiQL options into its last call's props object: swap that for ours.
+  const anchor = "window.document.querySelector('#root'),";
+  const start = html.lastIndexOf(anchor) + anchor.length;
+  const end = html.lastIndexOf(')', html.lastIndexOf('</script>'));
+  const theirs = html.slice(start, end).trim().replace(/,$/, '');
+  try {
+    if (start < anchor.length || end < start || !isRecord(JSON.parse(theirs))) throw new Error('no props object');
+  } catch (err) {
+    die(`cannot place the GraphiQL options into the Laboratory page: ${(err as Error).message}`);
+  }
+  return `${html.slice(0, start)}\n${props.replaceAll('</', '<\\/')},\n${html.slice(end)}`;
+}
+
+type Page = { identity: Buffer; gzip: Promise<Buffer>; br: Promise<Buffer> };
+
+/**
+ * Serves the GraphiQL page (GET /graphql with Accept: text/html) rendered once and compressed once, gzip or
+ * Brotli as the client accepts: ~21 MB of HTML and JavaScript travel as ~3–4 MB.
+ */
+function useGraphiQLPage(endpoint: string): GatewayPlugin {
+  let page: Page | undefined;
+  const load = (): Page => {
+    if (page) return page;
+    const identity = Buffer.from(graphiqlHtml(), 'utf8');
+    page = {
+      identity,
+      gzip: promisify(gzip)(identity, { level: 6 }),
+      br: promisify(brotliCompress)(identity, {
+        params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 5, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: identity.length },
+      }),
+    };
+    page.gzip.catch(() => undefined);
+    page.br.catch(() => undefined);
+    return page;
+  };
+  setImmediate(load); // compress in the background at start, not on the first visitor's request
+  return {
+    onRequest({ request, url, endResponse }) {
+      if (request.method !== 'GET' || url.pathname !== endpoint) return;
+      if (!request.headers.get('accept')?.includes('text/html')) return;
+      const encoding = pickEncoding(request.headers.get('accept-encoding'));
+      const current = load();
+      const body = encoding === 'br' ? current.br : encoding === 'gzip' ? current.gzip : Promise.resolve(current.identity);
+      return body.then((bytes) => {
+        const headers: Record<string, string> = {
+          'content-type': 'text/html; charset=utf-8',
+          'cache-control': 'no-cache',
+          vary: 'accept-encoding',
+        };
+        if (encoding) headers['content-encoding'] = encoding;
+        endResponse(new Response(bytes, { status: 200, headers }));
+      });
+    },
+  };
+}
+
+/** br when the client takes it, else gzip, else none (q=0 means "not acceptable"). */
+function pickEncoding(header: string | null): 'br' | 'gzip' | undefined {
+  const accepted = new Set(
+    (header ?? '')
+      .split(',')
+      .map((part) => part.trim().split(';').map((p) => p.trim()))
+      .filter(([, ...params]) => !params.some((p) => /^q=0(\.0*)?$/.test(p)))
+      .map(([name]) => name?.toLowerCase()),
+  );
+  if (accepted.has('br')) return 'br';
+  if (accepted.has('gzip') || accepted.has('*')) return 'gzip';
+  return undefined;
+}
+
 // -------------------------------------------------------------------------------------------- config
 
 export const gatewayConfig = defineConfig({
@@ -316,11 +762,13 @@ export const gatewayConfig = defineConfig({
 
   healthCheckEndpoint: '/healthcheck',
   readinessCheckEndpoint: '/readiness',
-  graphiql: true,
+  // GraphiQL is served by useGraphiQLPage below (sample operation, headers prefilled, precompressed).
+  graphiql: false,
   maskedErrors: true,
+  cors: corsFor,
 
   jwt: {
-    signingKeyProviders: [createInlineSigningKeyProvider(jwtPublicKey)],
+    signingKeyProviders: [signingKeyProvider],
     tokenLookupLocations: [bearerToken],
     tokenVerification: { algorithms: ['RS256'], issuer: JWT_ISSUER, audience: JWT_AUDIENCE },
     reject: { missingToken: true, invalidToken: true },
@@ -337,13 +785,13 @@ export const gatewayConfig = defineConfig({
     }),
   },
 
-  maxDepth: 12,
-  maxTokens: 4000,
-
   plugins: () => [
     useYutangRequestId(),
+    useGraphiQLPage('/graphql'),
     useUnauthenticatedCode(),
-    maxAliasesPlugin({ n: 30, propagateOnRejection: true }),
+    useBodyLimit(MAX_BODY_BYTES),
+    ...useQueryLimits(),
+    useCostLimit(MAX_COST),
     useYutangSignature(gatewaySecret),
   ],
 });
