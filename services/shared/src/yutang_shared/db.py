@@ -26,11 +26,15 @@ SessionFactory = async_sessionmaker[AsyncSession]
 
 
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    """An asyncpg engine; `pool_pre_ping` survives a database restart. `pool_size=0` opens a connection per
-    session (for callers that run each request on a new event loop, like synchronous test clients)."""
+    """An asyncpg engine with a fixed pool: requests beyond `pool_size` wait for a connection rather than open
+    and close one each (overflow), and no ping precedes each checkout (it cost a round trip per transaction).
+    After a database restart the first use of each stale connection fails and the pool replaces it.
+
+    `pool_size=0` opens a connection per session (for callers that run each request on a new event loop, like
+    synchronous test clients)."""
     if pool_size == 0:
         return create_async_engine(url, poolclass=NullPool)
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=30, pool_recycle=3600)
 
 
 def session_factory(engine: AsyncEngine) -> SessionFactory:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, ClassVar
 
 import strawberry
 import strawberry.federation
 from graphql import ASTValidationRule, GraphQLError, GraphQLSyntaxError
-from litestar import Request
+from litestar import Request, Response
+from litestar.background_tasks import BackgroundTasks
+from litestar.di import Provide
+from litestar.types import Dependencies
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
@@ -145,10 +148,24 @@ def graphql_controller(
     async def get_context(request: Request[Any, Any, Any]) -> RequestContext:
         return make_context(request.scope.get("state", {}).get(PRINCIPAL_KEY))
 
-    return make_graphql_controller(
+    controller = make_graphql_controller(
         schema,
         path="/graphql",
         graphql_ide=None,
         allow_queries_via_get=False,
         context_getter=get_context,
     )
+
+    class Controller(controller):  # type: ignore[misc,valid-type]
+        # Strawberry builds the response object in a worker thread (`sync_to_thread=True`): a thread-pool hop on
+        # every request for a constructor call.
+        dependencies: ClassVar[Dependencies] = {
+            **controller.dependencies,
+            "response": Provide(_new_response, sync_to_thread=False),
+        }
+
+    return Controller
+
+
+def _new_response() -> Response[Any]:
+    return Response({}, background=BackgroundTasks([]))
