@@ -440,7 +440,8 @@ function useBodyLimit(limit: number): GatewayPlugin {
     onRequestParse({ request, requestParser, setRequestParser }) {
       const length = request.headers.get('content-length');
       if (length != null && /^[0-9]+$/.test(length.trim()) && Number(length) > limit) throw tooLarge();
-      if (!requestParser || request.body == null) return;
+      // With a Content-Length the HTTP parser delivers exactly that many bytes (Yoga rejects a malformed one).
+      if (length != null || !requestParser || request.body == null) return;
       const parse = requestParser;
       setRequestParser(async (req: Request) => parse(await boundedRequest(req, limit, tooLarge)));
     },
