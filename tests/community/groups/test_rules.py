@@ -1,11 +1,11 @@
-"""Unit tests of the community rules: names, scope names, capacities and default settings."""
+"""Unit tests of the group rules: names, scope names, capacities and default settings."""
 
 import pytest
 
 from community.config import CommunitySettings
-from community.domain.errors import InvalidGroup
-from community.domain.kinds import GroupType
-from community.domain.rules import check_capacity, clean_group_name, clean_scope_name, numbered_name
+from community.groups.errors import InvalidGroup
+from community.groups.models import GroupType
+from community.groups.rules import check_capacity, clean_group_name, clean_scope_name, numbered_name
 
 
 def test_generated_names_follow_the_template() -> None:

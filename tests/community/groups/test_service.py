@@ -1,54 +1,22 @@
-"""Service tests of creating and joining groups on the real database, including concurrent callers."""
+"""Service tests of opening and reading groups on the real database, including concurrent callers."""
 
 import asyncio
 import uuid
 
 import pytest
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import col
 
-from community.config import CommunitySettings
-from community.domain.errors import GroupFull, GroupNotFound, InvalidGroup
-from community.domain.kinds import GroupRole, GroupType, JoinChannel, ScopeKind
-from community.domain.models import Group, GroupMember
-from community.services.groups import create_group
-from community.services.membership import join_group
-from community.services.queries import membership_pages
-from community.services.views import GroupView
+from community.groups.errors import InvalidGroup
+from community.groups.models import Group, GroupType, ScopeKind
+from community.groups.service import group_count, group_page, groups_by_ids
 from community.uow import CommunityUnitOfWork
+from tests.community.factories import count_rows, make_group
 from yutang_shared.db import SessionFactory, session_factory
-
-SETTINGS = CommunitySettings(database_url="postgresql+asyncpg://unused", brand_name="BrandX")
 
 
 @pytest.fixture
 def sessions(engine: AsyncEngine) -> SessionFactory:
     return session_factory(engine)
-
-
-async def make_group(sessions: SessionFactory, **overrides: object) -> GroupView:
-    values: dict[str, object] = {
-        "group_type": GroupType.BASIC,
-        "scope_kind": ScopeKind.COMMUNITY,
-        "scope_name": "翠湖小区",
-        **overrides,
-    }
-    return await create_group(CommunityUnitOfWork(sessions), SETTINGS, **values)  # type: ignore[arg-type]
-
-
-async def join(sessions: SessionFactory, group_id: uuid.UUID, member_id: uuid.UUID | None = None) -> object:
-    return await join_group(
-        CommunityUnitOfWork(sessions),
-        group_id=group_id,
-        member_id=member_id or uuid.uuid4(),
-        channel=JoinChannel.STORE_QR,
-    )
-
-
-async def _count(engine: AsyncEngine, table: type[Group] | type[GroupMember]) -> int:
-    async with engine.connect() as connection:
-        return int((await connection.execute(select(func.count()).select_from(table))).scalar_one())
 
 
 async def test_groups_are_numbered_and_named_per_scope(sessions: SessionFactory) -> None:
@@ -87,7 +55,7 @@ async def test_an_invalid_group_writes_nothing(
     with pytest.raises(InvalidGroup):
         await make_group(sessions, **overrides)
 
-    assert await _count(engine, Group) == 0
+    assert await count_rows(engine, Group) == 0
 
 
 async def test_concurrent_creations_in_one_scope_get_distinct_numbers(sessions: SessionFactory) -> None:
@@ -97,73 +65,24 @@ async def test_concurrent_creations_in_one_scope_get_distinct_numbers(sessions: 
     assert len({g.name for g in groups}) == 6
 
 
-async def test_joining_counts_the_member_in(sessions: SessionFactory) -> None:
-    group = await make_group(sessions)
-    member_id = uuid.uuid4()
-
-    joined = await join_group(
-        CommunityUnitOfWork(sessions), group_id=group.id, member_id=member_id, channel=JoinChannel.DM_FLYER_QR
-    )
-
-    assert not joined.already_member
-    assert joined.group.member_count == 1
-    assert joined.membership.member_id == member_id
-    assert joined.membership.role is GroupRole.MEMBER
-    assert joined.membership.channel is JoinChannel.DM_FLYER_QR
-
-
-async def test_joining_twice_changes_nothing(engine: AsyncEngine, sessions: SessionFactory) -> None:
-    group = await make_group(sessions, capacity=1)
-    member_id = uuid.uuid4()
-    first = await join_group(
-        CommunityUnitOfWork(sessions), group_id=group.id, member_id=member_id, channel=JoinChannel.ADS
-    )
-
-    again = await join_group(
-        CommunityUnitOfWork(sessions), group_id=group.id, member_id=member_id, channel=JoinChannel.STORE_QR
-    )
-
-    assert again.already_member
-    assert again.membership == first.membership
-    assert again.group.member_count == 1
-    assert await _count(engine, GroupMember) == 1
-
-
-async def test_a_full_group_refuses_and_an_unknown_group_is_reported(sessions: SessionFactory) -> None:
-    group = await make_group(sessions, capacity=1)
-    await join(sessions, group.id)
-
-    with pytest.raises(GroupFull) as full:
-        await join(sessions, group.id)
-    with pytest.raises(GroupNotFound):
-        await join(sessions, uuid.uuid4())
-
-    assert full.value.details == {"capacity": 1}
-
-
-async def test_concurrent_joins_never_overfill_a_group(engine: AsyncEngine, sessions: SessionFactory) -> None:
-    group = await make_group(sessions, capacity=5)
-
-    outcomes = await asyncio.gather(*(join(sessions, group.id) for _ in range(12)), return_exceptions=True)
-
-    assert sum(not isinstance(o, BaseException) for o in outcomes) == 5
-    assert all(isinstance(o, GroupFull) for o in outcomes if isinstance(o, BaseException))
-    assert await _count(engine, GroupMember) == 5
-    async with engine.connect() as connection:
-        count = (
-            await connection.execute(select(col(Group.member_count)).where(col(Group.id) == group.id))
-        ).scalar_one()
-    assert count == 5
-
-
-async def test_member_pages_of_several_groups_come_from_one_query(sessions: SessionFactory) -> None:
+async def test_groups_are_read_by_id_in_the_order_asked(sessions: SessionFactory) -> None:
     a = await make_group(sessions)
     b = await make_group(sessions)
-    for _ in range(3):
-        await join(sessions, a.id)
-    await join(sessions, b.id)
+    unknown = uuid.uuid4()
 
-    pages = await membership_pages(CommunityUnitOfWork(sessions), [a.id, b.id, uuid.uuid4()], limit=2)
+    found = await groups_by_ids(CommunityUnitOfWork(sessions), [b.id, unknown, a.id])
 
-    assert [len(p.memberships) for p in pages.values()] == [2, 1, 0]
-    assert [p.has_next_page for p in pages.values()] == [True, False, False]
+    assert found == [b, None, a]
+
+
+async def test_a_page_of_groups_continues_after_a_position_and_counts_by_type(sessions: SessionFactory) -> None:
+    basic = [await make_group(sessions) for _ in range(3)]
+    vip = await make_group(sessions, group_type=GroupType.VIP)
+
+    page = await group_page(CommunityUnitOfWork(sessions), limit=2, after=(basic[0].created_at, basic[0].id))
+    vips = await group_page(CommunityUnitOfWork(sessions), limit=10, group_type=GroupType.VIP)
+
+    assert page == basic[1:]
+    assert vips == [vip]
+    assert await group_count(CommunityUnitOfWork(sessions)) == 4
+    assert await group_count(CommunityUnitOfWork(sessions), group_type=GroupType.BASIC) == 3

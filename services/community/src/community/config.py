@@ -1,14 +1,12 @@
-"""Community service settings (`COMMUNITY_*`), read once per process."""
+"""Community service settings (`COMMUNITY_*`), built by the app factory and carried in the request context."""
 
 from __future__ import annotations
-
-from functools import cache
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from community.domain.kinds import GroupType
-from community.domain.rules import WECOM_MAX_MEMBERS
+from community.groups.models import GroupType
+from community.groups.rules import WECOM_MAX_MEMBERS
 from yutang_shared.settings import ServiceSettings
 
 
@@ -32,9 +30,3 @@ class CommunitySettings(ServiceSettings):
             GroupType.DISTRIBUTOR: self.capacity_distributor,
         }
         return capacities[group_type]
-
-
-@cache
-def get_settings() -> CommunitySettings:
-    """The process's settings."""
-    return CommunitySettings()

@@ -1,16 +1,41 @@
-"""The community subgraph schema."""
+"""The community subgraph schema: each feature's queries, mutations, Member fields and errors, merged.
+
+A new feature adds its module to FEATURES and, when it adds Member fields, its type to Member's bases.
+"""
 
 from __future__ import annotations
 
-from community.graphql.errors import HANDLERS
-from community.graphql.mutations import Mutation
-from community.graphql.queries import Query
-from community.graphql.types import Member
+import uuid
+
+import strawberry
+from strawberry.tools import merge_types
+
+from community.groups import graphql as groups
+from community.memberships import graphql as memberships
 from yutang_shared.graphql import Schema
 
+FEATURES = (groups, memberships)
+
+
+@strawberry.federation.type(
+    keys=["id"],
+    description="A member of the brand (会员). The members service owns the member; this service adds their groups.",
+)
+class Member(memberships.MemberGroups):
+    id: uuid.UUID = strawberry.field(description="The member's id; the same in every service.")
+
+    @classmethod
+    def resolve_reference(cls, id: str) -> Member | None:
+        # No lookup: the members subgraph owns whether the member exists; an id that is no UUID is no member.
+        try:
+            return cls(id=uuid.UUID(str(id)))
+        except ValueError:
+            return None
+
+
 schema = Schema(
-    query=Query,
-    mutation=Mutation,
+    query=merge_types("Query", tuple(feature.Query for feature in FEATURES if hasattr(feature, "Query"))),
+    mutation=merge_types("Mutation", tuple(feature.Mutation for feature in FEATURES)),
     types=[Member],
-    exception_handlers=HANDLERS,
+    exception_handlers=[handler for feature in FEATURES for handler in feature.HANDLERS],
 )

@@ -1,4 +1,4 @@
-"""Expected failures of community use cases."""
+"""Expected failures of community use cases: the service's error codes, and a group that breaks a rule."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from yutang_shared.errors import DomainError
 
 
 class CommunityErrorCode(Enum):
-    """Codes of the community service's expected errors."""
+    """Codes of the community service's expected errors (every feature's)."""
 
     COMMUNITY_INVALID_GROUP = "COMMUNITY_INVALID_GROUP"
     COMMUNITY_GROUP_FULL = "COMMUNITY_GROUP_FULL"
@@ -19,15 +19,3 @@ class InvalidGroup(DomainError):
     """The group's capacity, scope name or name breaks a rule."""
 
     code = CommunityErrorCode.COMMUNITY_INVALID_GROUP
-
-
-class GroupFull(DomainError):
-    """The group already holds as many members as its capacity allows (details: capacity)."""
-
-    code = CommunityErrorCode.COMMUNITY_GROUP_FULL
-
-
-class GroupNotFound(DomainError):
-    """No group has this id (details: group_id)."""
-
-    code = CommunityErrorCode.COMMUNITY_GROUP_NOT_FOUND

@@ -1,179 +1,196 @@
-"""Community GraphQL object types, and the federated Member entity this subgraph extends with groups."""
+"""The groups feature in the community subgraph: the Group type, group(id), groups(…), createGroup and its error."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from functools import partial
+from typing import Annotated
 
 import strawberry
-from strawberry.types import Info
 
-from community.domain.kinds import GroupRole, GroupType, JoinChannel, ScopeKind
-from community.graphql.loaders import Loaders, MembershipPageKey
-from community.services.views import GroupView, MembershipView
-from yutang_shared.auth import Scope
-from yutang_shared.graphql import RequestContext, requires, self_or
-from yutang_shared.pagination import (
-    DEFAULT_PAGE,
-    After,
-    CursorValue,
-    PageInfo,
-    PageSize,
-    cursor_of,
-    page_size,
-    position_of,
-)
+from community.context import CommunityInfo
+from community.groups.errors import CommunityErrorCode, InvalidGroup
+from community.groups.models import GroupType, ScopeKind
+from community.groups.service import create_group, group_count, group_page, groups_by_ids
+from community.groups.views import GroupView
+from community.memberships.graphql import GroupMembers
+from community.scopes import Scope, requires
+from community.uow import CommunityUnitOfWork
+from yutang_shared.connections import DEFAULT_PAGE, MAX_PAGE, After, Connection, Keyset, PageSize, page_of, page_size
+from yutang_shared.db import SessionFactory
+from yutang_shared.enums import graphql_enum
+from yutang_shared.errors import Error, error_handlers
 
-GroupTypeEnum = strawberry.enum(
+graphql_enum(
     GroupType,
-    description="What a group is for: BASIC (基础群, per region, store or community), VIP (invitation only), "
-    "BUFFER (缓冲群, one per warehouse, takes members of dissolving groups), DISTRIBUTOR (分销员群).",
+    "What a group is for.",
+    {
+        "BASIC": "基础群: one per region, store or residential community.",
+        "VIP": "VIP群: invitation only.",
+        "BUFFER": "缓冲群: one per warehouse; takes the members of dissolving groups.",
+        "DISTRIBUTOR": "分销员群: members who share and sell.",
+    },
 )
-ScopeKindEnum = strawberry.enum(ScopeKind, description="What kind of place a group serves.")
-GroupRoleEnum = strawberry.enum(
-    GroupRole,
-    description="A role in a group: OWNER (群主, staff), OPINION_LEADER (意见领袖, a member), ADMIN (管理员), "
-    "STEWARD (小管家, the staff member measured on the group's orders), MEMBER.",
+graphql_enum(
+    ScopeKind,
+    "What kind of place a group serves.",
+    {
+        "REGION": "A region.",
+        "STORE": "A store.",
+        "COMMUNITY": "小区: a residential community.",
+        "WAREHOUSE": "A warehouse.",
+    },
 )
-JoinChannelEnum = strawberry.enum(
-    JoinChannel, description="How a member came into a group; channels differ in speed and member quality."
+
+GROUPS = Keyset("groups")
+
+
+# -------------------------------------------------------------------------------------------------- errors
+
+
+@strawberry.type(
+    description="The group breaks a rule: capacity outside 1..500 (WeCom's cap), or a scope name or name that is "
+    "empty, longer than 64 characters or has control characters."
 )
+class InvalidGroupError(Error):
+    code: CommunityErrorCode = strawberry.field(description="COMMUNITY_INVALID_GROUP.")
+
+
+HANDLERS = error_handlers({InvalidGroup: InvalidGroupError})
+
+
+# --------------------------------------------------------------------------------------------- loaders
+
+
+async def group_by_id(sessions: SessionFactory, ids: Sequence[uuid.UUID]) -> list[GroupView | None]:
+    """Groups for a batch of ids (None where there is none), in one SELECT."""
+    return await groups_by_ids(CommunityUnitOfWork(sessions), ids)
+
+
+# ----------------------------------------------------------------------------------------------- types
 
 
 @strawberry.type(description="A WeChat customer group (社群) run by one of the brand's WeCom accounts.")
-class Group:
+class Group(GroupMembers):
     id: uuid.UUID = strawberry.field(description="The group's id.")
-    view: strawberry.Private[GroupView]
-
-    @strawberry.field(description='The group\'s name, by default "number·scope·brand", e.g. "012·翠湖小区·BrandX".')
-    def name(self) -> str:
-        return self.view.name
-
-    @strawberry.field(description="What the group is for.")
-    def type(self) -> GroupTypeEnum:  # type: ignore[valid-type]
-        return self.view.type
-
-    @strawberry.field(description="What kind of place the group serves.")
-    def scope_kind(self) -> ScopeKindEnum:  # type: ignore[valid-type]
-        return self.view.scope_kind
-
-    @strawberry.field(description="The name of the region, store, community or warehouse the group serves.")
-    def scope_name(self) -> str:
-        return self.view.scope_name
-
-    @strawberry.field(description="The group's number among the groups of the same type and scope, from 1.")
-    def sequence(self) -> int:
-        return self.view.sequence
-
-    @strawberry.field(description="How many members the group may hold (at most 500, WeCom's cap).")
-    def capacity(self) -> int:
-        return self.view.capacity
-
-    @strawberry.field(description="How many members the group holds now.")
-    def member_count(self) -> int:
-        return self.view.member_count
-
-    @strawberry.field(description="When the group was created.")
-    def created_at(self) -> datetime:
-        return self.view.created_at
-
-    @strawberry.field(
-        description="The group's members in joining order, a page at a time (needs groups:read).",
-        permission_classes=[requires(Scope.GROUPS_READ)],
+    name: str = strawberry.field(
+        description='The group\'s name, by default "number·scope·brand", e.g. "012·翠湖小区·BrandX".'
     )
-    async def members(
-        self,
-        info: Info[RequestContext, Any],
-        first: PageSize = DEFAULT_PAGE,
-        after: After = None,
-    ) -> GroupMemberConnection:
-        loaders: Loaders = info.context.loaders
-        key = MembershipPageKey(group_id=self.id, limit=page_size(first), after=position_of(after))
-        page = await loaders.memberships_by_group.load(key)
-        edges = [
-            GroupMemberEdge(node=GroupMembership.of(m), cursor=cursor_of(m.joined_at, m.member_id))
-            for m in page.memberships
-        ]
-        return GroupMemberConnection(
-            edges=edges,
-            page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=edges[-1].cursor if edges else None),
-        )
+    type: GroupType = strawberry.field(description="What the group is for.")
+    scope_kind: ScopeKind = strawberry.field(description="What kind of place the group serves.")
+    scope_name: str = strawberry.field(
+        description="The name of the region, store, community or warehouse the group serves."
+    )
+    sequence: int = strawberry.field(
+        description="The group's number among the groups of the same type and scope, from 1."
+    )
+    capacity: int = strawberry.field(description="How many members the group may hold (at most 500, WeCom's cap).")
+    member_count: int = strawberry.field(description="How many members the group holds now.")
+    created_at: datetime = strawberry.field(description="When the group was created.")
 
     @classmethod
     def of(cls, view: GroupView) -> Group:
-        return cls(id=view.id, view=view)
+        return cls(
+            id=view.id,
+            name=view.name,
+            type=view.type,
+            scope_kind=view.scope_kind,
+            scope_name=view.scope_name,
+            sequence=view.sequence,
+            capacity=view.capacity,
+            member_count=view.member_count,
+            created_at=view.created_at,
+        )
 
 
-@strawberry.federation.type(
-    keys=["id"],
-    description="A member of the brand (会员). The members service owns the member; this service adds their groups.",
-)
-class Member:
-    id: uuid.UUID = strawberry.field(description="The member's id; the same in every service.")
+# --------------------------------------------------------------------------------------------- queries
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(
+        description="One group by id, or null when there is none (needs groups:read).",
+        permission_classes=[requires(Scope.GROUPS_READ)],
+    )
+    async def group(
+        self, info: CommunityInfo, id: Annotated[uuid.UUID, strawberry.argument(description="The group's id.")]
+    ) -> Group | None:
+        view = await info.context.loaders(group_by_id).load(id)
+        return None if view is None else Group.of(view)
 
     @strawberry.field(
-        description="The groups the member is in, in joining order. Members may read only their own groups; "
-        "others need groups:read.",
-        permission_classes=[self_or(Scope.GROUPS_READ)],
+        description=f"Groups in creation order, optionally of one type; at most {MAX_PAGE} a page (needs groups:read).",
+        permission_classes=[requires(Scope.GROUPS_READ)],
     )
-    async def groups(self, info: Info[RequestContext, Any]) -> list[Group]:
-        loaders: Loaders = info.context.loaders
-        return [Group.of(view) for view in await loaders.groups_by_member_id.load(self.id)]
-
-    @classmethod
-    def resolve_reference(cls, id: str) -> Member | None:
-        # No lookup: the members subgraph owns whether the member exists; an id that is no UUID is no member.
-        try:
-            return cls(id=uuid.UUID(str(id)))
-        except ValueError:
-            return None
-
-
-@strawberry.type(description="A member's place in a group.")
-class GroupMembership:
-    view: strawberry.Private[MembershipView]
-
-    @strawberry.field(description="The member; the gateway fetches their details from the members service.")
-    def member(self) -> Member:
-        return Member(id=self.view.member_id)
-
-    @strawberry.field(description="The member's role in the group.")
-    def role(self) -> GroupRoleEnum:  # type: ignore[valid-type]
-        return self.view.role
-
-    @strawberry.field(description="How the member came into the group.")
-    def channel(self) -> JoinChannelEnum:  # type: ignore[valid-type]
-        return self.view.channel
-
-    @strawberry.field(description="When the member joined the group.")
-    def joined_at(self) -> datetime:
-        return self.view.joined_at
-
-    @classmethod
-    def of(cls, view: MembershipView) -> GroupMembership:
-        return cls(view=view)
+    async def groups(
+        self,
+        info: CommunityInfo,
+        first: PageSize = DEFAULT_PAGE,
+        after: After = None,
+        type: Annotated[
+            GroupType | None, strawberry.argument(description="Only groups of this type; all types when omitted.")
+        ] = None,
+    ) -> Connection[Group]:
+        limit = page_size(first)
+        uow = CommunityUnitOfWork(info.context.sessions)
+        rows = await group_page(uow, limit=limit + 1, after=GROUPS.position(after), group_type=type)
+        return page_of(
+            rows,
+            limit,
+            node=Group.of,
+            cursor=lambda g: GROUPS.cursor(g.created_at, g.id),
+            counter=partial(group_count, CommunityUnitOfWork(info.context.sessions), group_type=type),
+        )
 
 
-@strawberry.type(description="A member of a group and their position in the group's list.")
-class GroupMemberEdge:
-    node: GroupMembership = strawberry.field(description="The member's place in the group.")
-    cursor: CursorValue = strawberry.field(description="Pass as `after` to continue after this member.")
+# ------------------------------------------------------------------------------------------- mutations
 
 
-@strawberry.type(description="A page of a group's members in joining order.")
-class GroupMemberConnection:
-    edges: list[GroupMemberEdge] = strawberry.field(description="The members on this page.")
-    page_info: PageInfo = strawberry.field(description="Whether more members follow, and from where.")
+@strawberry.input(description="The group to open: its type and the place it serves; capacity and name are optional.")
+class CreateGroupInput:
+    type: GroupType = strawberry.field(description="What the group is for.")
+    scope_kind: ScopeKind = strawberry.field(description="What kind of place it serves.")
+    scope_name: str = strawberry.field(description="The place's name, 1 to 64 characters, e.g. 翠湖小区.")
+    capacity: int | None = strawberry.field(
+        default=None,
+        description="Members it may hold, 1 to 500; defaults by type "
+        "(basic 400, VIP 200, buffer 500, distributor 400).",
+    )
+    name: str | None = strawberry.field(
+        default=None,
+        description="The group's name, 1 to 64 characters; by default "
+        '"number·scope·brand", e.g. "012·翠湖小区·BrandX".',
+    )
 
 
-@strawberry.type(description="A group and its position in the list.")
-class GroupEdge:
-    node: Group = strawberry.field(description="The group.")
-    cursor: CursorValue = strawberry.field(description="Pass as `after` to continue after this group.")
+@strawberry.type(description="The group that was opened.")
+class CreateGroupSuccess:
+    group: Group = strawberry.field(description="The new group, numbered after the others of its type and scope.")
 
 
-@strawberry.type(description="A page of groups in creation order.")
-class GroupConnection:
-    edges: list[GroupEdge] = strawberry.field(description="The groups on this page.")
-    page_info: PageInfo = strawberry.field(description="Whether more groups follow, and from where.")
+CreateGroupPayload = Annotated[
+    CreateGroupSuccess | InvalidGroupError,
+    strawberry.union("CreateGroupPayload", description="The outcome of createGroup."),
+]
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Record a group a staff member opens in WeCom (which has no API for it). Without a name it is "
+        "named by the template, numbered after the others of its type and scope. Needs groups:write.",
+        permission_classes=[requires(Scope.GROUPS_WRITE)],
+    )
+    async def create_group(self, info: CommunityInfo, input: CreateGroupInput) -> CreateGroupPayload:
+        view = await create_group(
+            CommunityUnitOfWork(info.context.sessions),
+            info.context.settings,
+            group_type=input.type,
+            scope_kind=input.scope_kind,
+            scope_name=input.scope_name,
+            capacity=input.capacity,
+            name=input.name,
+        )
+        return CreateGroupSuccess(group=Group.of(view))

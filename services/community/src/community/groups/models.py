@@ -1,4 +1,4 @@
-"""Community tables (schema `community`)."""
+"""Group tables (schema `community`) and the vocabularies of a group: its type and the kind of place it serves."""
 
 from __future__ import annotations
 
@@ -6,28 +6,35 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import (
-    CheckConstraint,
-    Column,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    UniqueConstraint,
-    Uuid,
-    func,
-)
+from sqlalchemy import CheckConstraint, Column, DateTime, Index, Integer, String, UniqueConstraint, func
 from sqlmodel import Field
 
-from community.domain.kinds import GroupRole, GroupType, JoinChannel, ScopeKind
-from community.domain.rules import WECOM_MAX_MEMBERS
+from community.groups.rules import WECOM_MAX_MEMBERS
 from yutang_shared.db import Model
 
 SCHEMA = "community"
 
 
-def _in(column: str, values: type[StrEnum]) -> str:
+class GroupType(StrEnum):
+    """What a group is for."""
+
+    BASIC = "basic"  # 基础群: per region / store / residential community
+    VIP = "vip"  # VIP群: invitation only
+    BUFFER = "buffer"  # 缓冲群: one per warehouse, takes members of dissolving basic groups
+    DISTRIBUTOR = "distributor"  # 分销员群: members who share and sell
+
+
+class ScopeKind(StrEnum):
+    """What kind of place a group serves."""
+
+    REGION = "region"
+    STORE = "store"
+    COMMUNITY = "community"  # 小区: a residential community
+    WAREHOUSE = "warehouse"
+
+
+def one_of(column: str, values: type[StrEnum]) -> str:
+    """A CHECK expression keeping `column` to the enum's values; adding a value needs a migration."""
     return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
 
 
@@ -36,8 +43,8 @@ class Group(Model, table=True):
 
     __tablename__ = "groups"
     __table_args__ = (
-        CheckConstraint(_in("type", GroupType), name="type"),
-        CheckConstraint(_in("scope_kind", ScopeKind), name="scope_kind"),
+        CheckConstraint(one_of("type", GroupType), name="type"),
+        CheckConstraint(one_of("scope_kind", ScopeKind), name="scope_kind"),
         CheckConstraint("sequence >= 1", name="sequence"),
         CheckConstraint(f"capacity BETWEEN 1 AND {WECOM_MAX_MEMBERS}", name="capacity"),
         CheckConstraint("member_count >= 0 AND member_count <= capacity", name="member_count"),
@@ -55,27 +62,3 @@ class Group(Model, table=True):
     capacity: int = Field(sa_column=Column(Integer, nullable=False))
     member_count: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()))
-
-
-class GroupMember(Model, table=True):
-    """A member's place in a group. The member lives in the members service: no foreign key can reach it."""
-
-    __tablename__ = "group_members"
-    __table_args__ = (
-        CheckConstraint(_in("role", GroupRole), name="role"),
-        CheckConstraint(_in("channel", JoinChannel), name="channel"),
-        Index("ix_group_members_member_id", "member_id"),
-        Index("ix_group_members_group_id_joined_at_member_id", "group_id", "joined_at", "member_id"),
-        {"schema": SCHEMA},
-    )
-
-    group_id: uuid.UUID = Field(
-        sa_column=Column(Uuid, ForeignKey(f"{SCHEMA}.groups.id", ondelete="CASCADE"), primary_key=True)
-    )
-    member_id: uuid.UUID = Field(primary_key=True)
-    role: str = Field(
-        default=GroupRole.MEMBER.value,
-        sa_column=Column(String(16), nullable=False, server_default=GroupRole.MEMBER.value),
-    )
-    channel: str = Field(sa_column=Column(String(32), nullable=False))
-    joined_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()))

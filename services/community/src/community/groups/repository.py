@@ -1,4 +1,4 @@
-"""The only place in the community service that writes SQL."""
+"""The only SQL of the groups feature: numbering within a scope, groups by id, in creation order, counted."""
 
 from __future__ import annotations
 
@@ -8,12 +8,10 @@ from datetime import datetime
 
 from sqlalchemy import func, insert, literal, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
-from community.domain.kinds import GroupType, JoinChannel, ScopeKind
-from community.domain.models import Group, GroupMember
+from community.groups.models import Group, GroupType, ScopeKind
 
 # First key of the two-key advisory lock that serialises numbering within one scope (any constant unique to it).
 _SEQUENCE_LOCK_CLASS = 0x636F6D6D  # "comm"
@@ -22,7 +20,7 @@ Position = tuple[datetime, uuid.UUID]
 
 
 class GroupRepository:
-    """Groups by id, by member, in creation order, and the numbering within a scope."""
+    """Groups by id, in creation order, and the numbering within a scope."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -82,16 +80,6 @@ class GroupRepository:
         statement = select(Group).where(col(Group.id).in_(ids))
         return list((await self.session.execute(statement)).scalars())
 
-    async def by_member_ids(self, member_ids: Sequence[uuid.UUID]) -> list[tuple[uuid.UUID, Group]]:
-        """(member id, group) for every group of these members, in joining order (one SELECT)."""
-        statement = (
-            select(col(GroupMember.member_id), Group)
-            .join(Group, col(Group.id) == col(GroupMember.group_id))
-            .where(col(GroupMember.member_id).in_(member_ids))
-            .order_by(col(GroupMember.joined_at), col(Group.id))
-        )
-        return [(member_id, group) for member_id, group in (await self.session.execute(statement)).tuples()]
-
     async def page(self, *, limit: int, after: Position | None, group_type: GroupType | None) -> list[Group]:
         """Up to `limit` groups in creation order after the (created_at, id) position, optionally of one type."""
         statement = select(Group).order_by(col(Group.created_at), col(Group.id)).limit(limit)
@@ -100,6 +88,13 @@ class GroupRepository:
         if group_type is not None:
             statement = statement.where(col(Group.type) == group_type.value)
         return list((await self.session.execute(statement)).scalars())
+
+    async def count(self, *, group_type: GroupType | None) -> int:
+        """How many groups there are, optionally of one type."""
+        statement = select(func.count()).select_from(Group)
+        if group_type is not None:
+            statement = statement.where(col(Group.type) == group_type.value)
+        return int((await self.session.execute(statement)).scalar_one())
 
     async def count_in(self, group: Group) -> None:
         """Add one to the group's member count in SQL and keep the row in step (the caller holds its lock)."""
@@ -110,40 +105,3 @@ class GroupRepository:
             .returning(col(Group.member_count))
         )
         set_committed_value(group, "member_count", (await self.session.execute(statement)).scalar_one())
-
-
-class GroupMemberRepository:
-    """Who is in which group."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def get(self, group_id: uuid.UUID, member_id: uuid.UUID) -> GroupMember | None:
-        """The member's place in the group, if they are in it."""
-        return await self.session.get(GroupMember, (group_id, member_id))
-
-    async def add(self, *, group_id: uuid.UUID, member_id: uuid.UUID, channel: JoinChannel) -> GroupMember:
-        """Insert an ordinary membership; the database fills in the role and joined_at."""
-        statement = (
-            insert(GroupMember)
-            .values(group_id=group_id, member_id=member_id, channel=channel.value)
-            .returning(GroupMember)
-        )
-        return (await self.session.execute(statement)).scalar_one()
-
-    async def pages(self, group_ids: Sequence[uuid.UUID], *, limit: int, after: Position | None) -> list[GroupMember]:
-        """Up to `limit` memberships per group in (joined_at, member_id) order after `after`, for many groups
-        in one SELECT (a window function numbers each group's rows)."""
-        joined_at, member_id = col(GroupMember.joined_at), col(GroupMember.member_id)
-        position = func.row_number().over(partition_by=col(GroupMember.group_id), order_by=(joined_at, member_id))
-        inner = select(GroupMember, position.label("position")).where(col(GroupMember.group_id).in_(group_ids))
-        if after is not None:
-            inner = inner.where(tuple_(joined_at, member_id) > tuple_(*map(literal, after)))
-        ranked = inner.subquery()
-        row = aliased(GroupMember, ranked)
-        statement = (
-            select(row)
-            .where(ranked.c.position <= limit)
-            .order_by(ranked.c.group_id, ranked.c.joined_at, ranked.c.member_id)
-        )
-        return list((await self.session.execute(statement)).scalars())

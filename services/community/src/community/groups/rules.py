@@ -1,10 +1,10 @@
-"""Pure rules for groups: names, scope names and capacities."""
+"""Pure rules for groups: the naming template, scope names and capacities."""
 
 from __future__ import annotations
 
 import unicodedata
 
-from community.domain.errors import InvalidGroup
+from community.groups.errors import InvalidGroup
 
 WECOM_MAX_MEMBERS = 500  # WeCom's hard cap on a customer group
 NAME_MAX = 64

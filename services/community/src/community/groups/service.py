@@ -1,13 +1,17 @@
-"""Opening groups: numbered within their (type, scope), named by the house template unless named explicitly."""
+"""Groups use cases: opening groups (numbered within their type and scope, named by the house template unless
+named explicitly) and reading them."""
 
 from __future__ import annotations
 
 import logging
+import uuid
+from collections.abc import Sequence
 
 from community.config import CommunitySettings
-from community.domain.kinds import GroupType, ScopeKind
-from community.domain.rules import check_capacity, clean_group_name, clean_scope_name, numbered_name
-from community.services.views import GroupView
+from community.groups.models import GroupType, ScopeKind
+from community.groups.repository import Position
+from community.groups.rules import check_capacity, clean_group_name, clean_scope_name, numbered_name
+from community.groups.views import GroupView
 from community.uow import CommunityUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -23,7 +27,8 @@ async def create_group(
     capacity: int | None = None,
     name: str | None = None,
 ) -> GroupView:
-    """Open the next numbered group of a (type, scope), e.g. "012·翠湖小区·BrandX" when `name` is not given.
+    """Open the next numbered group of a (type, scope), e.g. "012·翠湖小区·BrandX" when `name` is not given; the
+    brand and the type's default capacity come from `settings` (the app's, never a process global).
 
     WeCom has no API to create customer groups: this records the group a staff member opens in WeCom. Numbering
     is serialised per scope (an advisory lock, backed by the unique constraint), so concurrent calls get
@@ -47,3 +52,24 @@ async def create_group(
         await uow.commit()
     log.info("group created", extra={"group_id": str(view.id), "group_type": group_type.value, "sequence": sequence})
     return view
+
+
+async def groups_by_ids(uow: CommunityUnitOfWork, ids: Sequence[uuid.UUID]) -> list[GroupView | None]:
+    """The groups with these ids, in the order asked (None where there is none), in one query."""
+    async with uow:
+        found = {row.id: GroupView.of(row) for row in await uow.groups.by_ids(ids)}
+    return [found.get(group_id) for group_id in ids]
+
+
+async def group_page(
+    uow: CommunityUnitOfWork, *, limit: int, after: Position | None = None, group_type: GroupType | None = None
+) -> list[GroupView]:
+    """Up to `limit` groups in creation order after the `after` position, optionally of one type."""
+    async with uow:
+        return [GroupView.of(row) for row in await uow.groups.page(limit=limit, after=after, group_type=group_type)]
+
+
+async def group_count(uow: CommunityUnitOfWork, *, group_type: GroupType | None = None) -> int:
+    """How many groups there are, optionally of one type."""
+    async with uow:
+        return await uow.groups.count(group_type=group_type)

@@ -1,4 +1,4 @@
-"""What community use cases return: frozen snapshots, never ORM objects."""
+"""What groups use cases return: frozen snapshots, never ORM objects."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from community.domain.kinds import GroupRole, GroupType, JoinChannel, ScopeKind
-from community.domain.models import Group, GroupMember
+from community.groups.models import Group, GroupType, ScopeKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,49 +36,3 @@ class GroupView:
             member_count=row.member_count,
             created_at=row.created_at,
         )
-
-
-@dataclass(frozen=True, slots=True)
-class MembershipView:
-    """One member's place in one group."""
-
-    group_id: uuid.UUID
-    member_id: uuid.UUID
-    role: GroupRole
-    channel: JoinChannel
-    joined_at: datetime
-
-    @classmethod
-    def of(cls, row: GroupMember) -> MembershipView:
-        return cls(
-            group_id=row.group_id,
-            member_id=row.member_id,
-            role=GroupRole(row.role),
-            channel=JoinChannel(row.channel),
-            joined_at=row.joined_at,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Joining:
-    """The outcome of joining: the group as it is now, the membership, and whether it existed before."""
-
-    group: GroupView
-    membership: MembershipView
-    already_member: bool
-
-
-@dataclass(frozen=True, slots=True)
-class GroupPage:
-    """One page of groups in creation order."""
-
-    groups: list[GroupView]
-    has_next_page: bool
-
-
-@dataclass(frozen=True, slots=True)
-class MembershipPage:
-    """One page of a group's memberships in (joined_at, member_id) order."""
-
-    memberships: list[MembershipView]
-    has_next_page: bool

@@ -1,54 +1,211 @@
-"""Community mutations."""
+"""The memberships feature in the community subgraph: Group.members, Member.groups, joinGroup and its errors.
+
+Group (groups feature) inherits GroupMembers from here, and Member is assembled in schema.py from every feature's
+mixins, so this module names both lazily: importing them here would close an import cycle.
+"""
 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from strawberry.types import Info
 
-from community.config import get_settings
-from community.graphql.errors import GroupFullError, GroupNotFoundError, InvalidGroupError
-from community.graphql.types import Group, GroupMembership, GroupTypeEnum, JoinChannelEnum, ScopeKindEnum
-from community.services.groups import create_group
-from community.services.membership import join_group
+from community.context import CommunityInfo
+from community.groups.errors import CommunityErrorCode
+from community.groups.repository import Position
+from community.groups.views import GroupView
+from community.memberships.errors import GroupFull, GroupNotFound
+from community.memberships.models import GroupRole, JoinChannel
+from community.memberships.service import groups_by_member_ids, join_group, membership_pages
+from community.memberships.views import MembershipView
+from community.scopes import Scope, requires, self_or
 from community.uow import CommunityUnitOfWork
-from yutang_shared.auth import Scope
-from yutang_shared.graphql import RequestContext, requires
+from yutang_shared.connections import DEFAULT_PAGE, MAX_PAGE, After, Connection, Keyset, PageSize, page_of, page_size
+from yutang_shared.db import SessionFactory
+from yutang_shared.enums import graphql_enum
+from yutang_shared.errors import Error, error_handlers
+
+if TYPE_CHECKING:
+    from community.groups.graphql import Group
+    from community.schema import Member
+
+# Registered here, not beside InvalidGroupError: groups/graphql.py imports this module first, and an enum must be
+# registered before the first type that uses it.
+graphql_enum(
+    CommunityErrorCode,
+    "Codes of the community service's expected errors.",
+    {
+        "COMMUNITY_INVALID_GROUP": "The group breaks a rule (capacity, scope name or name).",
+        "COMMUNITY_GROUP_FULL": "The group already has as many members as its capacity.",
+        "COMMUNITY_GROUP_NOT_FOUND": "No group has this id.",
+    },
+)
+graphql_enum(
+    GroupRole,
+    "A person's role inside one group.",
+    {
+        "OWNER": "群主: the staff member who owns the group.",
+        "OPINION_LEADER": "意见领袖: a member who leads opinion in the group.",
+        "ADMIN": "管理员: helps the owner run the group.",
+        "STEWARD": "小管家: the staff member measured on the group's orders.",
+        "MEMBER": "An ordinary member.",
+    },
+)
+graphql_enum(
+    JoinChannel,
+    "How a member came into a group; channels differ in speed and member quality.",
+    {
+        "STREET_PROMOTION": "地推: street promotion.",
+        "STORE_QR": "门店扫码: scanned the store's QR code.",
+        "DM_FLYER_QR": "DM 单页扫码: scanned the QR code on a flyer.",
+        "FRIEND_INVITE": "Invited by a friend.",
+        "ACTIVITY_PAGE": "Came from an activity page.",
+        "ADS": "Came from an advertisement.",
+        "OFFICIAL_ACCOUNT_MENU": "公众号菜单: the official account's menu.",
+    },
+)
+
+MEMBERS = Keyset("group-members")
 
 
-@strawberry.input(description="The group to open: its type and the place it serves; capacity and name are optional.")
-class CreateGroupInput:
-    type: GroupTypeEnum = strawberry.field(description="What the group is for.")  # type: ignore[valid-type]
-    scope_kind: ScopeKindEnum = strawberry.field(description="What kind of place it serves.")  # type: ignore[valid-type]
-    scope_name: str = strawberry.field(description="The place's name, 1 to 64 characters, e.g. 翠湖小区.")
-    capacity: int | None = strawberry.field(
-        default=None,
-        description="Members it may hold, 1 to 500; defaults by type "
-        "(basic 400, VIP 200, buffer 500, distributor 400).",
+def _group(view: GroupView) -> Group:
+    from community.groups.graphql import Group  # imported here: see the module docstring
+
+    return Group.of(view)
+
+
+def _member(member_id: uuid.UUID) -> Member:
+    from community.schema import Member  # imported here: see the module docstring
+
+    return Member(id=member_id)
+
+
+# -------------------------------------------------------------------------------------------------- errors
+
+
+@strawberry.type(description="The group already has as many members as its capacity; open the next group instead.")
+class GroupFullError(Error):
+    code: CommunityErrorCode = strawberry.field(description="COMMUNITY_GROUP_FULL.")
+    capacity: int = strawberry.field(description="The group's capacity, which it has reached.")
+
+
+@strawberry.type(description="No group has this id.")
+class GroupNotFoundError(Error):
+    code: CommunityErrorCode = strawberry.field(description="COMMUNITY_GROUP_NOT_FOUND.")
+    group_id: uuid.UUID = strawberry.field(description="The id that matched no group.")
+
+
+HANDLERS = error_handlers({GroupFull: GroupFullError, GroupNotFound: GroupNotFoundError})
+
+
+# --------------------------------------------------------------------------------------------- loaders
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipPageKey:
+    """Which page of which group's members: groups asked with the same size and position share one query."""
+
+    group_id: uuid.UUID
+    limit: int
+    after: Position | None
+
+
+async def membership_page_by_key(
+    sessions: SessionFactory, keys: Sequence[MembershipPageKey]
+) -> list[list[MembershipView]]:
+    """Pages of several groups' members: one SELECT per distinct (size, position), whatever the groups."""
+    by_window: dict[tuple[int, tuple[datetime, uuid.UUID] | None], list[uuid.UUID]] = defaultdict(list)
+    for key in keys:
+        by_window[(key.limit, key.after)].append(key.group_id)
+    pages: dict[MembershipPageKey, list[MembershipView]] = {}
+    for (limit, after), group_ids in by_window.items():
+        found = await membership_pages(CommunityUnitOfWork(sessions), group_ids, limit=limit, after=after)
+        pages.update({MembershipPageKey(group_id, limit, after): rows for group_id, rows in found.items()})
+    return [pages[key] for key in keys]
+
+
+async def groups_by_member_id(sessions: SessionFactory, member_ids: Sequence[uuid.UUID]) -> list[list[GroupView]]:
+    """Each member's first groups in joining order, for a batch of members, in one SELECT."""
+    return await groups_by_member_ids(CommunityUnitOfWork(sessions), member_ids, limit=MAX_PAGE)
+
+
+# ----------------------------------------------------------------------------------------------- types
+
+
+@strawberry.type(description="A member's place in a group.")
+class GroupMembership:
+    member: Annotated[Member, strawberry.lazy("community.schema")] = strawberry.field(
+        description="The member; the gateway fetches their details from the members service."
     )
-    name: str | None = strawberry.field(
-        default=None,
-        description="The group's name, 1 to 64 characters; by default "
-        '"number·scope·brand", e.g. "012·翠湖小区·BrandX".',
+    role: GroupRole = strawberry.field(description="The member's role in the group.")
+    channel: JoinChannel = strawberry.field(description="How the member came into the group.")
+    joined_at: datetime = strawberry.field(description="When the member joined the group.")
+
+    @classmethod
+    def of(cls, view: MembershipView) -> GroupMembership:
+        return cls(member=_member(view.member_id), role=view.role, channel=view.channel, joined_at=view.joined_at)
+
+
+@strawberry.type
+class GroupMembers:
+    """The members field of Group; the groups feature's Group inherits it."""
+
+    id: uuid.UUID
+    member_count: int
+
+    @strawberry.field(
+        description=f"The group's members in joining order; at most {MAX_PAGE} a page. Needs groups:read.",
+        permission_classes=[requires(Scope.GROUPS_READ)],
     )
+    async def members(
+        self, info: CommunityInfo, first: PageSize = DEFAULT_PAGE, after: After = None
+    ) -> Connection[GroupMembership]:
+        limit = page_size(first)
+        key = MembershipPageKey(self.id, limit + 1, MEMBERS.position(after))
+        rows = await info.context.loaders(membership_page_by_key).load(key)
+        member_count = self.member_count
+
+        async def total() -> int:
+            # Kept in step with the rows by every join, under the group's lock: no need to count them.
+            return member_count
+
+        return page_of(
+            rows,
+            limit,
+            node=GroupMembership.of,
+            cursor=lambda m: MEMBERS.cursor(m.joined_at, m.member_id),
+            counter=total,
+        )
 
 
-@strawberry.type(description="The group that was opened.")
-class CreateGroupSuccess:
-    group: Group = strawberry.field(description="The new group, numbered after the others of its type and scope.")
+@strawberry.type
+class MemberGroups:
+    """The groups field of the federated Member."""
+
+    id: uuid.UUID
+
+    @strawberry.field(
+        description=f"The groups the member is in, in joining order; the first {MAX_PAGE}. Members may read only "
+        "their own groups; others need groups:read.",
+        permission_classes=[self_or(Scope.GROUPS_READ)],
+    )
+    async def groups(self, info: CommunityInfo) -> list[Annotated[Group, strawberry.lazy("community.groups.graphql")]]:
+        return [_group(view) for view in await info.context.loaders(groups_by_member_id).load(self.id)]
 
 
-CreateGroupPayload = Annotated[
-    CreateGroupSuccess | InvalidGroupError,
-    strawberry.union("CreateGroupPayload", description="The outcome of createGroup."),
-]
+# ------------------------------------------------------------------------------------------- mutations
 
 
 @strawberry.type(description="The member is in the group: newly joined, or already there.")
 class JoinGroupSuccess:
-    group: Group = strawberry.field(description="The group, with its member count after the join.")
+    group: Annotated[Group, strawberry.lazy("community.groups.graphql")] = strawberry.field(
+        description="The group, with its member count after the join."
+    )
     membership: GroupMembership = strawberry.field(description="The member's place in the group.")
     already_member: bool = strawberry.field(
         description="True when the member was already in the group (nothing was changed)."
@@ -64,23 +221,6 @@ JoinGroupPayload = Annotated[
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
-        description="Record a group a staff member opens in WeCom (which has no API for it). Without a name it is "
-        "named by the template, numbered after the others of its type and scope. Needs groups:write.",
-        permission_classes=[requires(Scope.GROUPS_WRITE)],
-    )
-    async def create_group(self, info: Info[RequestContext, Any], input: CreateGroupInput) -> CreateGroupPayload:
-        view = await create_group(
-            CommunityUnitOfWork(info.context.sessions),
-            get_settings(),
-            group_type=input.type,
-            scope_kind=input.scope_kind,
-            scope_name=input.scope_name,
-            capacity=input.capacity,
-            name=input.name,
-        )
-        return CreateGroupSuccess(group=Group.of(view))
-
-    @strawberry.mutation(
         description="Put a member into a group as an ordinary member. Idempotent: joining a group one is already "
         "in succeeds with alreadyMember=true and changes nothing. A full group answers GroupFullError. "
         "Needs groups:write.",
@@ -88,16 +228,16 @@ class Mutation:
     )
     async def join_group(
         self,
-        info: Info[RequestContext, Any],
+        info: CommunityInfo,
         group_id: Annotated[uuid.UUID, strawberry.argument(description="The group to join.")],
         member_id: Annotated[uuid.UUID, strawberry.argument(description="The member who joins.")],
-        channel: Annotated[JoinChannelEnum, strawberry.argument(description="How the member came in.")],  # type: ignore[valid-type]
+        channel: Annotated[JoinChannel, strawberry.argument(description="How the member came in.")],
     ) -> JoinGroupPayload:
         joining = await join_group(
             CommunityUnitOfWork(info.context.sessions), group_id=group_id, member_id=member_id, channel=channel
         )
         return JoinGroupSuccess(
-            group=Group.of(joining.group),
+            group=_group(joining.group),
             membership=GroupMembership.of(joining.membership),
             already_member=joining.already_member,
         )

@@ -53,12 +53,22 @@ class MembershipRepository:
         )
         return list((await self.session.execute(statement)).scalars())
 
-    async def groups_of(self, member_ids: Sequence[uuid.UUID]) -> list[tuple[uuid.UUID, Group]]:
-        """(member id, group) for every group of these members, in joining order (one SELECT)."""
-        statement = (
-            select(col(GroupMembership.member_id), Group)
-            .join(Group, col(Group.id) == col(GroupMembership.group_id))
+    async def groups_of(self, member_ids: Sequence[uuid.UUID], *, limit: int) -> list[tuple[uuid.UUID, Group]]:
+        """(member id, group) for the first `limit` groups of each of these members, in joining order (one SELECT;
+        a window function numbers each member's rows)."""
+        joined_at = col(GroupMembership.joined_at)
+        position = func.row_number().over(
+            partition_by=col(GroupMembership.member_id), order_by=(joined_at, col(GroupMembership.group_id))
+        )
+        ranked = (
+            select(col(GroupMembership.member_id), col(GroupMembership.group_id), joined_at, position.label("position"))
             .where(col(GroupMembership.member_id).in_(member_ids))
-            .order_by(col(GroupMembership.joined_at), col(Group.id))
+            .subquery()
+        )
+        statement = (
+            select(ranked.c.member_id, Group)
+            .join(Group, col(Group.id) == ranked.c.group_id)
+            .where(ranked.c.position <= limit)
+            .order_by(ranked.c.joined_at, col(Group.id))
         )
         return [(member_id, group) for member_id, group in (await self.session.execute(statement)).tuples()]

@@ -1,13 +1,17 @@
-"""Joining groups: one place per member and group, never more members than the group's capacity."""
+"""Memberships use cases: joining groups (one place per member and group, never more members than the group's
+capacity), pages of groups' members and members' groups."""
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 
-from community.domain.errors import GroupFull, GroupNotFound
-from community.domain.kinds import JoinChannel
-from community.services.views import GroupView, Joining, MembershipView
+from community.groups.repository import Position
+from community.groups.views import GroupView
+from community.memberships.errors import GroupFull, GroupNotFound
+from community.memberships.models import JoinChannel
+from community.memberships.views import Joining, MembershipView
 from community.uow import CommunityUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -40,3 +44,27 @@ async def join_group(
         await uow.commit()
     log.info("member joined group", extra={"group_id": str(group_id), "member_id": str(member_id)})
     return joining
+
+
+async def membership_pages(
+    uow: CommunityUnitOfWork, group_ids: Sequence[uuid.UUID], *, limit: int, after: Position | None = None
+) -> dict[uuid.UUID, list[MembershipView]]:
+    """Up to `limit` memberships of each group in joining order after `after`, all in one query; every asked
+    group is a key, with no rows when it has none (or does not exist)."""
+    pages: dict[uuid.UUID, list[MembershipView]] = {group_id: [] for group_id in group_ids}
+    async with uow:
+        for row in await uow.memberships.pages(group_ids, limit=limit, after=after):
+            pages[row.group_id].append(MembershipView.of(row))
+    return pages
+
+
+async def groups_by_member_ids(
+    uow: CommunityUnitOfWork, member_ids: Sequence[uuid.UUID], *, limit: int
+) -> list[list[GroupView]]:
+    """Each member's first `limit` groups in joining order, in the order asked (empty for a member in no group),
+    in one query."""
+    found: dict[uuid.UUID, list[GroupView]] = {member_id: [] for member_id in member_ids}
+    async with uow:
+        for member_id, group in await uow.memberships.groups_of(member_ids, limit=limit):
+            found[member_id].append(GroupView.of(group))
+    return [found[member_id] for member_id in member_ids]
