@@ -1,22 +1,16 @@
-"""The members subgraph over HTTP: registration, reads, permissions, pagination, entity loading."""
+"""Reading members over HTTP: permissions, personal data, pages and cursors, entity loading, statement counts."""
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
-from tests.queries import count_selects
-from tests.support import SubgraphClient, Tokens
+import pytest
 
-REGISTER = """
-mutation Register($input: RegisterMemberInput!) {
-  registerMember(input: $input) {
-    __typename
-    ... on RegisterMemberSuccess { created member { id nickname mobile sourceChannel status registeredAt } }
-    ... on Error { message }
-    ... on InvalidMobileError { code }
-    ... on InvalidNicknameError { code }
-  }
-}
-"""
+from tests.members.factories import REGISTER, register
+from tests.queries import count_selects, count_statements
+from tests.support import SubgraphClient, Tokens
+from yutang_shared.connections import Keyset, encode_cursor
+
 MEMBER = "query($id: UUID!) { member(id: $id) { id nickname mobile sourceChannel } }"
 MEMBERS = """
 query($first: Int!, $after: Cursor) {
@@ -26,52 +20,6 @@ query($first: Int!, $after: Cursor) {
 ENTITIES = """
 query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Member { id nickname } } }
 """
-
-
-async def register(api: SubgraphClient, token: str, mobile: str, nickname: str | None = "小鱼") -> dict[str, Any]:
-    variables = {"input": {"mobile": mobile, "nickname": nickname, "sourceChannel": "STORE_QR"}}
-    result = await api(REGISTER, variables, token=token)
-    payload: dict[str, Any] = result["data"]["registerMember"]
-    return payload
-
-
-async def test_ops_registers_and_reads_a_member_in_full(members_api: SubgraphClient, tokens: Tokens) -> None:
-    created = await register(members_api, tokens.ops(), "138 0013 8000")
-
-    assert created["__typename"] == "RegisterMemberSuccess"
-    assert created["created"] is True
-    member = created["member"]
-    assert member["mobile"] == "13800138000"
-    assert member["sourceChannel"] == "STORE_QR"
-    assert member["status"] == "ACTIVE"
-
-    read = await members_api(MEMBER, {"id": member["id"]}, token=tokens.ops())
-    assert read["data"]["member"]["nickname"] == "小鱼"
-
-
-async def test_registering_the_same_mobile_returns_the_existing_member(
-    members_api: SubgraphClient, tokens: Tokens
-) -> None:
-    first = await register(members_api, tokens.ops(), "13800138000")
-
-    again = await register(members_api, tokens.ops(), "+8613800138000", nickname="other")
-
-    assert again["created"] is False
-    assert again["member"]["id"] == first["member"]["id"]
-
-
-async def test_invalid_input_is_a_typed_error(members_api: SubgraphClient, tokens: Tokens) -> None:
-    bad_mobile = await register(members_api, tokens.ops(), "12345")
-    bad_nickname = await register(members_api, tokens.ops(), "13800138000", nickname="x" * 40)
-
-    assert bad_mobile == {
-        "__typename": "InvalidMobileError",
-        "message": bad_mobile["message"],
-        "code": "MEMBERS_INVALID_MOBILE",
-    }
-    assert bad_nickname["code"] == "MEMBERS_INVALID_NICKNAME"
-    listing = await members_api(MEMBERS, {"first": 10}, token=tokens.ops())
-    assert listing["data"]["members"]["edges"] == []
 
 
 async def test_staff_see_the_mobile_masked(members_api: SubgraphClient, tokens: Tokens) -> None:
@@ -155,13 +103,77 @@ async def test_unknown_entities_resolve_to_null(members_api: SubgraphClient, tok
     assert result["data"]["_entities"] == [None, None]
 
 
-async def test_registering_a_new_mobile_needs_no_select(members_api: SubgraphClient, tokens: Tokens) -> None:
-    engine = members_api.client._transport.app.state.engine  # type: ignore[attr-defined]
+MEMBERS_COUNTED = "query($first: Int!) { members(first: $first) { totalCount edges { node { id mobile } } } }"
 
-    with count_selects(engine) as new:
-        await register(members_api, tokens.ops(), "13500135000")
-    with count_selects(engine) as again:
-        await register(members_api, tokens.ops(), "13500135000")
 
-    assert new == []
-    assert len(again) == 1
+def engine_of(api: SubgraphClient) -> Any:
+    return api.client._transport.app.state.engine  # type: ignore[attr-defined]
+
+
+async def test_services_see_the_mobile_in_full_and_partners_masked(members_api: SubgraphClient, tokens: Tokens) -> None:
+    member_id = (await register(members_api, tokens.ops(), "13800138000"))["member"]["id"]
+
+    as_service = await members_api(MEMBER, {"id": member_id}, token=tokens.service("members:read"))
+    as_partner = await members_api(MEMBER, {"id": member_id}, token=tokens.partner("members:read"))
+
+    assert as_service["data"]["member"]["mobile"] == "13800138000"
+    assert as_partner["data"]["member"]["mobile"] == "138****8000"
+
+
+async def test_the_list_counts_every_member(members_api: SubgraphClient, tokens: Tokens) -> None:
+    for i in range(3):
+        await register(members_api, tokens.ops(), f"1380013800{i}")
+
+    page = (await members_api(MEMBERS_COUNTED, {"first": 2}, token=tokens.staff()))["data"]["members"]
+
+    assert page["totalCount"] == 3
+    assert [edge["node"]["mobile"] for edge in page["edges"]] == ["138****8000", "138****8001"]
+
+
+async def test_a_page_of_five_members_costs_one_select(members_api: SubgraphClient, tokens: Tokens) -> None:
+    for i in range(5):
+        await register(members_api, tokens.ops(), f"1360013600{i}")
+
+    with count_selects(engine_of(members_api)) as selects:
+        result = await members_api(MEMBERS, {"first": 5}, token=tokens.ops())
+    with count_selects(engine_of(members_api)) as counted:
+        await members_api(MEMBERS_COUNTED, {"first": 5}, token=tokens.ops())
+
+    assert len(result["data"]["members"]["edges"]) == 5
+    assert len(selects) == 1
+    assert len(counted) == 2
+
+
+@pytest.mark.parametrize("first", [0, -1, 101])
+async def test_a_page_size_outside_1_to_100_is_refused_before_any_sql(
+    members_api: SubgraphClient, tokens: Tokens, first: int
+) -> None:
+    await register(members_api, tokens.ops(), "13800138000")
+
+    with count_statements(engine_of(members_api), "") as statements:
+        result = await members_api(MEMBERS, {"first": first}, token=tokens.ops())
+
+    assert result["data"] is None
+    assert result["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert statements == []
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        encode_cursor(*Keyset("groups").cursor(datetime.now(UTC), uuid.uuid4())),
+        encode_cursor("members", "0001-01-01T00:00:00+00:00", str(uuid.uuid4())),
+        encode_cursor("members", "2026-12-01T00:00:00", str(uuid.uuid4())),
+        encode_cursor("members", "2026-12-01T00:00:00+00:00", "not-a-uuid"),
+    ],
+    ids=["another list", "year 1", "no time zone", "not a uuid"],
+)
+async def test_a_cursor_not_of_this_list_is_refused_before_any_sql(
+    members_api: SubgraphClient, tokens: Tokens, cursor: str
+) -> None:
+    with count_statements(engine_of(members_api), "") as statements:
+        result = await members_api(MEMBERS, {"first": 2, "after": cursor}, token=tokens.ops())
+
+    assert result["data"] is None
+    assert result["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert statements == []

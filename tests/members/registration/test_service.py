@@ -6,11 +6,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from members.config import get_vault
-from members.domain.channels import SourceChannel
-from members.domain.errors import InvalidMobile
-from members.domain.models import Member
-from members.services.registration import register_member
+from members.pii import MobileVault
+from members.profile.models import Member, SourceChannel
+from members.registration.errors import InvalidMobile
+from members.registration.service import register_member
 from members.uow import MembersUnitOfWork
 from yutang_shared.db import session_factory
 
@@ -20,28 +19,24 @@ async def _count(engine: AsyncEngine) -> int:
         return int((await connection.execute(select(func.count()).select_from(Member))).scalar_one())
 
 
-async def test_registering_stores_the_mobile_encrypted_and_masked(engine: AsyncEngine) -> None:
+async def test_registering_stores_the_mobile_encrypted_and_masked(engine: AsyncEngine, vault: MobileVault) -> None:
     uow = MembersUnitOfWork(session_factory(engine))
 
     result = await register_member(
-        uow, get_vault(), mobile="+86 138 0013 8000", nickname="小鱼", source_channel=SourceChannel.STORE_QR
+        uow, vault, mobile="+86 138 0013 8000", nickname="小鱼", source_channel=SourceChannel.STORE_QR
     )
 
     assert result.created
     assert result.member.mobile_masked == "138****8000"
     assert "13800138000" not in result.member.mobile_ciphertext
-    assert get_vault().reveal(result.member.mobile_ciphertext) == "13800138000"
+    assert vault.reveal(result.member.mobile_ciphertext) == "13800138000"
 
 
-async def test_the_same_mobile_twice_is_one_member(engine: AsyncEngine) -> None:
+async def test_the_same_mobile_twice_is_one_member(engine: AsyncEngine, vault: MobileVault) -> None:
     uow = MembersUnitOfWork(session_factory(engine))
-    first = await register_member(
-        uow, get_vault(), mobile="13800138000", nickname="a", source_channel=SourceChannel.ADS
-    )
+    first = await register_member(uow, vault, mobile="13800138000", nickname="a", source_channel=SourceChannel.ADS)
 
-    again = await register_member(
-        uow, get_vault(), mobile="138-0013-8000", nickname="b", source_channel=SourceChannel.OTHER
-    )
+    again = await register_member(uow, vault, mobile="138-0013-8000", nickname="b", source_channel=SourceChannel.OTHER)
 
     assert not again.created
     assert again.member.id == first.member.id
@@ -49,14 +44,16 @@ async def test_the_same_mobile_twice_is_one_member(engine: AsyncEngine) -> None:
     assert await _count(engine) == 1
 
 
-async def test_concurrent_registrations_of_one_mobile_create_one_member(engine: AsyncEngine) -> None:
+async def test_concurrent_registrations_of_one_mobile_create_one_member(
+    engine: AsyncEngine, vault: MobileVault
+) -> None:
     sessions = session_factory(engine)
 
     results = await asyncio.gather(
         *(
             register_member(
                 MembersUnitOfWork(sessions),
-                get_vault(),
+                vault,
                 mobile="13900139000",
                 nickname=None,
                 source_channel=SourceChannel.STREET_PROMOTION,
@@ -70,14 +67,31 @@ async def test_concurrent_registrations_of_one_mobile_create_one_member(engine: 
     assert await _count(engine) == 1
 
 
-async def test_invalid_mobile_writes_nothing(engine: AsyncEngine) -> None:
+async def test_invalid_mobile_writes_nothing(engine: AsyncEngine, vault: MobileVault) -> None:
     with pytest.raises(InvalidMobile):
         await register_member(
             MembersUnitOfWork(session_factory(engine)),
-            get_vault(),
+            vault,
             mobile="12345",
             nickname=None,
             source_channel=SourceChannel.OTHER,
         )
 
     assert await _count(engine) == 0
+
+
+async def test_a_nickname_of_32_emoji_sequences_is_stored_whole(engine: AsyncEngine, vault: MobileVault) -> None:
+    nickname = "👨‍👩‍👧‍👦" * 32  # 224 code points: more than the old 32-code-point column held
+
+    result = await register_member(
+        MembersUnitOfWork(session_factory(engine)),
+        vault,
+        mobile="13800138000",
+        nickname=nickname,
+        source_channel=SourceChannel.OTHER,
+    )
+
+    async with engine.connect() as connection:
+        stored = (await connection.execute(select(Member.nickname))).scalar_one()  # type: ignore[call-overload]
+    assert result.member.nickname == nickname
+    assert stored == nickname

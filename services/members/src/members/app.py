@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from litestar import Litestar
 
-from members.config import MembersSettings, get_settings
-from members.graphql.loaders import make_loaders
-from members.graphql.schema import schema
+from members.config import MembersSettings
+from members.context import context_factory
+from members.pii import MobileVault
+from members.schema import schema
 from yutang_shared.app import build_app
 
 
 def create_app(settings: MembersSettings | None = None) -> Litestar:
-    """The app; reads MEMBERS_* / DATABASE_URL / YUTANG_* settings unless given."""
-    return build_app(service="members", schema=schema, settings=settings or get_settings(), loaders=make_loaders)
+    """The app; reads MEMBERS_* / DATABASE_URL / YUTANG_* settings unless given. Fails at start without a PII key."""
+    settings = settings or MembersSettings()
+    vault = MobileVault(settings.pii_key_bytes())
+    return build_app(service="members", schema=schema, settings=settings, context=context_factory(settings, vault))

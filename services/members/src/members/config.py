@@ -1,14 +1,12 @@
-"""Members service settings (`MEMBERS_*`), read once per process."""
+"""Members service settings (`MEMBERS_*`), built by the app factory and carried in the request context."""
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 
 from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from members.pii import MobileVault
 from yutang_shared.settings import ServiceSettings, read_secret
 
 
@@ -24,15 +22,3 @@ class MembersSettings(ServiceSettings):
         """The Fernet key for mobiles: inline, or from the key file `make run` generates in development."""
         inline = self.pii_key.get_secret_value() if self.pii_key else None
         return read_secret(inline, self.pii_key_file, "pii-key", "PII key", "MEMBERS_PII_KEY").encode()
-
-
-@cache
-def get_settings() -> MembersSettings:
-    """The process's settings."""
-    return MembersSettings()
-
-
-@cache
-def get_vault() -> MobileVault:
-    """The process's vault for members' mobiles."""
-    return MobileVault(get_settings().pii_key_bytes())

@@ -1,15 +1,15 @@
-"""Unit of work of the members service."""
+"""Unit of work of the members service: one transaction over every feature's repositories."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from members.repositories import MemberRepository
+from members.profile.repository import MemberRepository
 from yutang_shared.uow import UnitOfWork
 
 
 class MembersUnitOfWork(UnitOfWork):
-    """One transaction over the members repositories."""
+    """One transaction over the members table."""
 
     members: MemberRepository
 

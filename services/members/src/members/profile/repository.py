@@ -1,4 +1,4 @@
-"""The only place in the members service that writes SQL."""
+"""The only SQL of the members table: members by id, by mobile fingerprint, and in registration order."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import literal, select, tuple_
+from sqlalchemy import func, literal, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from members.domain.models import Member
+from members.profile.models import Member
 
 
 class MemberRepository:
@@ -48,3 +48,8 @@ class MemberRepository:
             key = tuple_(col(Member.registered_at), col(Member.id))
             statement = statement.where(key > tuple_(literal(after[0]), literal(after[1])))
         return list((await self.session.execute(statement)).scalars())
+
+    async def count(self) -> int:
+        """How many members are registered."""
+        statement = select(func.count()).select_from(Member)
+        return int((await self.session.execute(statement)).scalar_one())

@@ -1,4 +1,4 @@
-"""Reading members."""
+"""Profile use cases: reading members by id, in registration order, and counting them."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from members.services.views import MemberPage, MemberView
+from members.profile.views import MemberView
 from members.uow import MembersUnitOfWork
 
 
@@ -18,8 +18,13 @@ async def members_by_ids(uow: MembersUnitOfWork, ids: Sequence[uuid.UUID]) -> di
 
 async def list_members(
     uow: MembersUnitOfWork, *, limit: int, after: tuple[datetime, uuid.UUID] | None = None
-) -> MemberPage:
-    """A page of members in registration order; fetches one extra row to know whether more follow."""
+) -> list[MemberView]:
+    """Up to `limit` members in registration order, after the (registered_at, id) position `after`."""
     async with uow:
-        rows = await uow.members.page(limit=limit + 1, after=after)
-        return MemberPage(members=[MemberView.of(r) for r in rows[:limit]], has_next_page=len(rows) > limit)
+        return [MemberView.of(row) for row in await uow.members.page(limit=limit, after=after)]
+
+
+async def count(uow: MembersUnitOfWork) -> int:
+    """How many members are registered, in one query."""
+    async with uow:
+        return await uow.members.count()

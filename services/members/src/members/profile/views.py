@@ -1,4 +1,4 @@
-"""What members use cases return: frozen snapshots, never ORM objects."""
+"""What profile use cases return: frozen snapshots, never ORM objects."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from members.domain.channels import MemberStatus, SourceChannel
-from members.domain.models import Member
+from members.profile.models import Member, MemberStatus, SourceChannel
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,19 +32,3 @@ class MemberView:
             status=MemberStatus(row.status),
             registered_at=row.registered_at,
         )
-
-
-@dataclass(frozen=True, slots=True)
-class Registration:
-    """The outcome of registering: the member, and whether this call created them."""
-
-    member: MemberView
-    created: bool
-
-
-@dataclass(frozen=True, slots=True)
-class MemberPage:
-    """One page of members in registration order."""
-
-    members: list[MemberView]
-    has_next_page: bool

@@ -1,4 +1,4 @@
-"""Expected failures of members use cases."""
+"""Expected failures of registration."""
 
 from __future__ import annotations
 

@@ -1,26 +1,64 @@
-"""Members mutations."""
+"""The registration feature in the members subgraph: registerMember, its input, payload and errors."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
-from strawberry.types import Info
 
-from members.config import get_vault
-from members.graphql.errors import InvalidMobileError, InvalidNicknameError
-from members.graphql.types import Member, SourceChannelEnum
-from members.services.registration import register_member
+from members.context import MembersInfo
+from members.profile.graphql import Member
+from members.profile.models import SourceChannel
+from members.registration.errors import InvalidMobile, InvalidNickname, MembersErrorCode
+from members.registration.rules import NICKNAME_MAX
+from members.registration.service import register_member
+from members.scopes import Scope, requires
 from members.uow import MembersUnitOfWork
-from yutang_shared.auth import Scope
-from yutang_shared.graphql import RequestContext, requires
+from yutang_shared.enums import graphql_enum
+from yutang_shared.errors import Error, error_handlers
+
+graphql_enum(
+    MembersErrorCode,
+    "Codes of the members service's expected errors.",
+    {
+        "MEMBERS_INVALID_MOBILE": "The mobile is not an 11-digit mainland China mobile number.",
+        "MEMBERS_INVALID_NICKNAME": f"The nickname is longer than {NICKNAME_MAX} characters or has characters "
+        "that are not stored.",
+    },
+)
+
+
+# -------------------------------------------------------------------------------------------------- errors
+
+
+@strawberry.type(description="The mobile is not an 11-digit mainland China mobile number.")
+class InvalidMobileError(Error):
+    code: MembersErrorCode = strawberry.field(description="MEMBERS_INVALID_MOBILE.")
+
+
+@strawberry.type(
+    description=f"The nickname is longer than {NICKNAME_MAX} characters, or contains control, invisible or "
+    "unassigned characters."
+)
+class InvalidNicknameError(Error):
+    code: MembersErrorCode = strawberry.field(description="MEMBERS_INVALID_NICKNAME.")
+
+
+HANDLERS = error_handlers({InvalidMobile: InvalidMobileError, InvalidNickname: InvalidNicknameError})
+
+
+# ------------------------------------------------------------------------------------------- mutations
 
 
 @strawberry.input(description="Who is registering and where they came from.")
 class RegisterMemberInput:
     mobile: str = strawberry.field(description="Mainland China mobile; spaces, dashes and +86 are accepted.")
-    source_channel: SourceChannelEnum = strawberry.field(description="The recruiting channel.")  # type: ignore[valid-type]
-    nickname: str | None = strawberry.field(default=None, description="Display name, at most 32 characters.")
+    source_channel: SourceChannel = strawberry.field(description="The recruiting channel.")
+    nickname: str | None = strawberry.field(
+        default=None,
+        description=f"Display name, at most {NICKNAME_MAX} characters as a person counts them (an emoji such as "
+        "👨‍👩‍👧‍👦 is one).",
+    )
 
 
 @strawberry.type(description="The member with that mobile: newly registered, or the one already registered.")
@@ -45,12 +83,10 @@ class Mutation:
         "the existing member with created=false. Needs members:write.",
         permission_classes=[requires(Scope.MEMBERS_WRITE)],
     )
-    async def register_member(
-        self, info: Info[RequestContext, Any], input: RegisterMemberInput
-    ) -> RegisterMemberPayload:
+    async def register_member(self, info: MembersInfo, input: RegisterMemberInput) -> RegisterMemberPayload:
         registration = await register_member(
             MembersUnitOfWork(info.context.sessions),
-            get_vault(),
+            info.context.vault,
             mobile=input.mobile,
             nickname=input.nickname,
             source_channel=input.source_channel,

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
-from members.domain.channels import SourceChannel
-from members.domain.models import Member
-from members.domain.rules import clean_nickname, mask_mobile, normalise_mobile
 from members.pii import MobileVault
-from members.services.views import MemberView, Registration
+from members.profile.models import Member, SourceChannel
+from members.profile.views import MemberView
+from members.registration.rules import clean_nickname, mask_mobile, normalise_mobile
 from members.uow import MembersUnitOfWork
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """The outcome of registering: the member, and whether this call created them."""
+
+    member: MemberView
+    created: bool
 
 
 async def register_member(
