@@ -119,7 +119,7 @@ async def membership_page_by_key(
     sessions: SessionFactory, keys: Sequence[MembershipPageKey]
 ) -> list[list[MembershipView]]:
     """Pages of several groups' members: one SELECT per distinct (size, position), whatever the groups."""
-    by_window: dict[tuple[int, tuple[datetime, uuid.UUID] | None], list[uuid.UUID]] = defaultdict(list)
+    by_window: dict[tuple[int, Position | None], list[uuid.UUID]] = defaultdict(list)
     for key in keys:
         by_window[(key.limit, key.after)].append(key.group_id)
     pages: dict[MembershipPageKey, list[MembershipView]] = {}
