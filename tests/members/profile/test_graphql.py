@@ -20,6 +20,12 @@ query($first: Int!, $after: Cursor) {
 ENTITIES = """
 query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Member { id nickname } } }
 """
+MEMBERS_COUNTED = "query($first: Int!) { members(first: $first) { totalCount edges { node { id mobile } } } }"
+
+
+def engine_of(api: SubgraphClient) -> Any:
+    """The engine of the app behind `api`, to count the statements a request runs."""
+    return api.client._transport.app.state.engine  # type: ignore[attr-defined]
 
 
 async def test_staff_see_the_mobile_masked(members_api: SubgraphClient, tokens: Tokens) -> None:
@@ -101,13 +107,6 @@ async def test_unknown_entities_resolve_to_null(members_api: SubgraphClient, tok
     result = await members_api(ENTITIES, {"reps": reps}, token=tokens.ops())
 
     assert result["data"]["_entities"] == [None, None]
-
-
-MEMBERS_COUNTED = "query($first: Int!) { members(first: $first) { totalCount edges { node { id mobile } } } }"
-
-
-def engine_of(api: SubgraphClient) -> Any:
-    return api.client._transport.app.state.engine  # type: ignore[attr-defined]
 
 
 async def test_services_see_the_mobile_in_full_and_partners_masked(members_api: SubgraphClient, tokens: Tokens) -> None:

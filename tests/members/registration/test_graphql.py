@@ -10,6 +10,8 @@ query($first: Int!, $after: Cursor) {
   members(first: $first, after: $after) { edges { cursor node { id nickname } } pageInfo { hasNextPage endCursor } }
 }
 """
+FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"  # 👨‍👩‍👧‍👦
+FLAG, SKIN_TONE, KEYCAP = "\U0001f1e8\U0001f1f3", "\U0001f44d\U0001f3fd", "1\ufe0f\u20e3"  # 🇨🇳 👍🏽 1️⃣
 
 
 async def test_registering_the_same_mobile_returns_the_existing_member(
@@ -61,10 +63,6 @@ async def test_ops_registers_and_reads_a_member_in_full(members_api: SubgraphCli
 
     read = await members_api(MEMBER, {"id": member["id"]}, token=tokens.ops())
     assert read["data"]["member"]["nickname"] == "小鱼"
-
-
-FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"  # 👨‍👩‍👧‍👦
-FLAG, SKIN_TONE, KEYCAP = "\U0001f1e8\U0001f1f3", "\U0001f44d\U0001f3fd", "1\ufe0f\u20e3"  # 🇨🇳 👍🏽 1️⃣
 
 
 async def test_a_nickname_of_emoji_sequences_is_registered_and_read_back(
