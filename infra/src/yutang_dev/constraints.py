@@ -6,8 +6,9 @@ the DDL `metadata.create_all` would emit into a second scratch database on the s
 of both databases with `pg_get_constraintdef` (PostgreSQL's canonical form, so no hand-compiled SQL is compared),
 and reports each difference by schema, table and constraint name.
 
-The models are found by walking each service's package, not by fixed module paths, so moving
-`loyalty.domain.models` to `loyalty.points.models` needs no change here.
+The models are found the way the services' Alembic environments find them (every module named `models` in the
+service's package), not by fixed module paths, so moving `loyalty.domain.models` to `loyalty.points.models` needs
+no change here.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,10 +75,8 @@ class ConstraintDrift:
 
 
 def model_modules(service: str) -> list[str]:
-    """The dotted names of `service`'s table modules: `<service>.models` if it exists, else every module named
-    `models` (a `models.py` or a `models/` package) anywhere in the package, migrations and tests aside."""
-    if importlib.util.find_spec(f"{service}.models") is not None:
-        return [f"{service}.models"]
+    """The dotted names of `service`'s table modules: every module named `models` in the package (a `models.py`
+    or a `models/` package, at the top or in any feature package), migrations and tests aside."""
     spec = importlib.util.find_spec(service)
     if spec is None or not spec.submodule_search_locations:
         raise LookupError(f"{service}: no importable package named {service!r}")
@@ -98,14 +97,29 @@ def _is_models_module(path: Path) -> bool:
     return (path.name == "models.py" and path.is_file()) or (path.name == "models" and (path / "__init__.py").is_file())
 
 
-def import_models(services: Iterable[str]) -> list[str]:
-    """Import every table module of each service (registering its tables in SQLModel's shared metadata)."""
-    imported = []
+def import_models(services: Iterable[str]) -> None:
+    """Import every table module of each service, registering its tables in SQLModel's shared metadata.
+
+    Uses the function the services' Alembic environments use (`yutang_shared.migrations.import_models`), so the
+    comparison sees exactly the tables `alembic check` sees; looked up at run time, so that a rename there falls
+    back to `model_modules` instead of breaking `migrate check`.
+    """
+    shared = _shared_importer()
     for service in services:
+        if shared is not None:
+            shared(service)
+            continue
         for module in model_modules(service):
             importlib.import_module(module)
-            imported.append(module)
-    return imported
+
+
+def _shared_importer() -> Callable[[str], object] | None:
+    try:
+        module = importlib.import_module("yutang_shared.migrations")
+    except ImportError:
+        return None
+    importer = getattr(module, "import_models", None)
+    return importer if callable(importer) else None
 
 
 def service_metadata(services: Iterable[str]) -> MetaData:
