@@ -1,41 +1,68 @@
-"""Starts a private stack (embedded PostgreSQL, three subgraphs, the gateway) and runs every benchmark."""
+"""Starts a private stack (embedded PostgreSQL, three subgraphs, the gateway) and runs every benchmark.
+
+python -m bench [--rounds 3] [--seconds 2.5]
+"""
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
-from bench.measure import run_all
+from bench.measure import Settings, run_all
 from yutang_dev.keys import ensure_keys
 from yutang_dev.migrate import upgrade
-from yutang_dev.pg import EmbeddedPostgres
+from yutang_dev.pg import EmbeddedPostgres, PostmasterPid
 from yutang_dev.stack import Ports, base_env, stack_specs
 from yutang_dev.supervisor import Supervisor
 
 
-def main() -> int:
+def _settings(argv: list[str] | None) -> Settings:
+    defaults = Settings()
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--rounds", type=int, default=defaults.rounds, help="timed rounds of every scenario")
+    parser.add_argument("--seconds", type=float, default=defaults.seconds, help="length of one scenario's round")
+    args = parser.parse_args(argv)
+    return Settings(rounds=args.rounds, seconds=args.seconds)
+
+
+def _postmaster(pg: EmbeddedPostgres) -> int:
+    info = PostmasterPid.read(pg.data_dir)
+    if info is None:
+        raise RuntimeError(f"no postmaster.pid in {pg.data_dir}")
+    return info.pid
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = _settings(argv)
+    started = time.perf_counter()
     data = Path(tempfile.mkdtemp(prefix="yb-", dir="/tmp"))
     pg = EmbeddedPostgres(data / "pg")
     try:
         keys = ensure_keys(data)
         pg.start()
         pg.ensure_database("bench")
-        env = base_env(data_dir=data, keys=keys, database_url=pg.url("bench"))
-        upgrade(pg.url("bench"))
+        database_url = pg.url("bench")
+        env = base_env(data_dir=data, keys=keys, database_url=database_url)
+        upgrade(database_url)
         ports = Ports.free()
-        print("starting the stack…", flush=True)
+        print(f"starting the stack (its output: {data / 'stack.log'})…", flush=True)
         with (
             (data / "stack.log").open("w") as out,
             Supervisor(stack_specs(env=env, ports=ports, with_prefect=False), data_dir=data, out=out) as stack,
         ):
             stack.wait_healthy(timeout=120)
+            print(f"stack healthy after {time.perf_counter() - started:.0f} s", flush=True)
             os.environ["YUTANG_DATA_DIR"] = str(data)
-            run_all(ports=ports, keys=keys)
+            pids = {**stack.pids, "postgres": _postmaster(pg)}
+            run_all(ports=ports, keys=keys, pids=pids, database_url=database_url, settings=settings)
     finally:
         pg.stop()
         shutil.rmtree(data, ignore_errors=True)
+    print(f"total {time.perf_counter() - started:.0f} s")
     return 0
 
 

@@ -1,118 +1,356 @@
-"""The measurements: gateway overhead on the federated member query, and batched versus single ledger writes."""
+"""The measurements, side by side in one run, each beside a baseline doing the same work:
+
+P1  the federated member query through the gateway (members + loyalty + community) beside the members-only query
+    straight to the members subgraph (signed like the gateway), with 1 and with 16 concurrent clients; and
+    `{ __typename }` through the gateway, which no subgraph sees: the gateway's own cost.
+P2a ledger writes through the gateway (adjustPoints, one per request, 16 clients; adjustPointsBatch, 100 per
+    request, 4 clients) beside the same transactions in raw SQL through asyncpg on the same database.
+
+Every scenario runs once to warm up, then ROUNDS times; scenarios are interleaved within a round so that drift
+(the ledger growing, autovacuum, a noisy neighbour) touches a scenario and its baseline alike. Figures are medians
+over the rounds; ratios are the median of each round's ratio, with the lowest and highest round beside it.
+"""
 
 from __future__ import annotations
 
-import json
+import asyncio
+import itertools
+import os
+import platform
+import random
 import statistics
 import time
 import uuid
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import httpx
+import uvloop
 
+from bench.api import (
+    ADJUST,
+    ADJUST_BATCH,
+    FEDERATED,
+    MEMBER_ONLY,
+    SUBJECT,
+    TYPENAME,
+    Api,
+    BenchRequestError,
+    success,
+)
+from bench.cpu import CLIENT, PUMPS, CpuMeter
+from bench.load import Call, Run, drive
+from bench.raw import ACTOR, RawLedger, asyncpg_dsn
+from bench.seed import seed
 from yutang_dev.keys import KeyPaths
 from yutang_dev.stack import Ports
-from yutang_shared.auth import SIGNATURE_HEADER, Role, issue_token, sign_body
-
-MEMBERS = 50
-REQUESTS = 300
-ADJUSTMENTS = 500
 
 
-class Api:
-    """Calls the gateway, or a subgraph directly with the gateway's signature."""
-
-    def __init__(self, ports: Ports, keys: KeyPaths) -> None:
-        self.ports = ports
-        self.token = issue_token(keys.jwt_private.read_text(), subject="bench", role=Role.OPS)
-        self.secret = keys.gateway_secret.read_text().strip().encode()
-        self.client = httpx.Client(timeout=30)
-
-    def gateway(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-        url = f"http://127.0.0.1:{self.ports.gateway}/graphql"
-        response = self.client.post(url, json={"query": query, "variables": variables}, headers=self._auth())
-        return self._data(response)
-
-    def direct(self, subgraph: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-        body = json.dumps({"query": query, "variables": variables}).encode()
-        headers = {**self._auth(), SIGNATURE_HEADER: sign_body(self.secret, body), "content-type": "application/json"}
-        url = f"http://127.0.0.1:{self.ports.subgraph(subgraph)}/graphql"
-        return self._data(self.client.post(url, content=body, headers=headers))
-
-    def _auth(self) -> dict[str, str]:
-        return {"authorization": f"Bearer {self.token}"}
-
-    @staticmethod
-    def _data(response: httpx.Response) -> dict[str, Any]:
-        body: dict[str, Any] = response.json()
-        if response.status_code != 200 or body.get("errors"):
-            raise RuntimeError(f"benchmark request failed: {response.status_code} {body}")
-        data: dict[str, Any] = body["data"]
-        return data
+@dataclass(frozen=True, slots=True)
+class Settings:
+    rounds: int = 3
+    seconds: float = 2.5  # per scenario per round
+    warmup_seconds: float = 0.7
+    many: int = 16  # concurrent clients of the "16 clients" scenarios and of adjustPoints
+    batch_clients: int = 3  # concurrent adjustPointsBatch requests (and raw batch transactions)
+    batch_size: int = 100
 
 
-REGISTER = """mutation($m: String!) { registerMember(input: {mobile: $m, sourceChannel: OTHER}) {
-  ... on RegisterMemberSuccess { member { id } } } }"""
-FEDERATED = "query($id: UUID!) { member(id: $id) { nickname loyalty { balance } groups { name } } }"
-MEMBER_ONLY = "query($id: UUID!) { member(id: $id) { nickname } }"
-ADJUST = """mutation($i: AdjustPointsInput!) { adjustPoints(input: $i) { __typename } }"""
-BATCH = """mutation($i: [AdjustPointsInput!]!) { adjustPointsBatch(inputs: $i) { __typename } }"""
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    key: str
+    label: str
+    workers: int
+    call: Call
+    unit: str = "req"  # what `Run.units` counts: requests, or ledger writes
 
 
-def _p50_ms(samples: list[float]) -> float:
-    return statistics.median(samples) * 1000
+# The processes whose CPU is shown, in this order.
+PROCESSES = ("gateway", "members", "loyalty", "community", "postgres", CLIENT, PUMPS)
 
 
-def _timed(calls: list[Any]) -> list[float]:
-    samples = []
-    for call in calls:
-        started = time.perf_counter()
-        call()
-        samples.append(time.perf_counter() - started)
-    return samples
+async def measure(
+    *, ports: Ports, keys: KeyPaths, pids: Mapping[str, int], database_url: str, settings: Settings
+) -> None:
+    run_id = uuid.uuid4().hex[:8]
+    cpu = CpuMeter(pids)
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+        api = Api(ports, keys, client)
+        members = await seed(api, run_id)
+        random.Random(7).shuffle(members)
+        results: dict[str, list[Run]] = {}
+        reads = read_scenarios(api, members, settings)
+        await rounds(reads, settings, cpu, results)
+        async with RawLedger(asyncpg_dsn(database_url), size=settings.many) as raw:
+            writes = write_scenarios(api, raw, members, settings, run_id)
+            await rounds(writes, settings, cpu, results)
+            await check_written(raw, results)
+    report(results, [*reads, *writes], settings)
 
 
-def gateway_overhead(api: Api, members: list[str]) -> None:
-    """p50 of the three-subgraph member query through the gateway, beside the members part called directly."""
-    ids = [members[i % len(members)] for i in range(REQUESTS)]  # varied ids: the gateway deduplicates identical calls
-    for member_id in ids[:20]:
-        api.gateway(FEDERATED, {"id": member_id})
-        api.direct("members", MEMBER_ONLY, {"id": member_id})
-    via_gateway = _timed([lambda m=m: api.gateway(FEDERATED, {"id": m}) for m in ids])
-    direct = _timed([lambda m=m: api.direct("members", MEMBER_ONLY, {"id": m}) for m in ids])
-    ratio = _p50_ms(via_gateway) / _p50_ms(direct)
-    print(
-        f"federated member query via gateway (3 subgraphs) vs members subgraph direct, {REQUESTS} requests each: "
-        f"p50 {_p50_ms(via_gateway):.1f} ms vs {_p50_ms(direct):.1f} ms → {ratio:.2f}×"
-    )
+async def check_written(raw: RawLedger, results: Mapping[str, list[Run]]) -> None:
+    """Every write counted was committed: the ledger holds at least as many entries per actor (warm-ups add more)."""
+    for actor, keys in ((SUBJECT, ("adj", "batch")), (ACTOR, ("rawadj", "rawbatch"))):
+        counted = sum(run.units for key in keys for run in results[key])
+        if (found := await raw.entries_by(actor)) < counted:
+            raise BenchRequestError(f"{actor}: {counted} writes counted but only {found} ledger entries")
 
 
-def ledger_batching(api: Api, members: list[str]) -> None:
-    """Ledger writes through the gateway: one adjustPoints per write, beside adjustPointsBatch of 100."""
-    run = uuid.uuid4().hex[:8]
+def read_scenarios(api: Api, members: Sequence[uuid.UUID], settings: Settings) -> list[Scenario]:
+    ids = [str(member) for member in members]
 
-    def item(i: int, kind: str) -> dict[str, Any]:
-        key = f"bench-{run}-{kind}-{i}"
-        return {"memberId": members[i % len(members)], "points": 1, "reason": "bench", "idempotencyKey": key}
+    async def federated(n: int) -> int:
+        member = (await api.gateway(FEDERATED, {"id": ids[n % len(ids)]}))["member"]
+        if member is None or not member["groups"] or member["loyalty"]["balance"] <= 0:
+            raise BenchRequestError(f"the federated query found too little: {member}")
+        return 1
 
-    started = time.perf_counter()
-    for i in range(ADJUSTMENTS):
-        api.gateway(ADJUST, {"i": item(i, "single")})
-    single = time.perf_counter() - started
-    started = time.perf_counter()
-    for first in range(0, ADJUSTMENTS, 100):
-        api.gateway(BATCH, {"i": [item(i, "batch") for i in range(first, first + 100)]})
-    batched = time.perf_counter() - started
-    print(
-        f"ledger writes via gateway, {ADJUSTMENTS} adjustments over {len(members)} accounts: one per request "
-        f"{ADJUSTMENTS / single:.0f}/s vs batches of 100 {ADJUSTMENTS / batched:.0f}/s → {single / batched:.2f}×"
-    )
+    async def direct(n: int) -> int:
+        if (await api.direct("members", MEMBER_ONLY, {"id": ids[n % len(ids)]}))["member"] is None:
+            raise BenchRequestError("the members subgraph did not find a seeded member")
+        return 1
 
+    async def typename(n: int) -> int:
+        await api.gateway(TYPENAME)
+        return 1
 
-def run_all(*, ports: Ports, keys: KeyPaths) -> None:
-    api = Api(ports, keys)
-    members = [
-        api.gateway(REGISTER, {"m": f"1380000{i:04d}"})["registerMember"]["member"]["id"] for i in range(MEMBERS)
+    many = settings.many
+    return [
+        Scenario("fed1", "federated member query via gateway, 1 client", 1, federated),
+        Scenario("dir1", "members-only query direct to members, 1 client", 1, direct),
+        Scenario("tn1", "{ __typename } via gateway, 1 client", 1, typename),
+        Scenario("fed16", f"federated member query via gateway, {many} clients", many, federated),
+        Scenario("dir16", f"members-only query direct to members, {many} clients", many, direct),
+        Scenario("tn16", f"{{ __typename }} via gateway, {many} clients", many, typename),
     ]
-    gateway_overhead(api, members)
-    ledger_batching(api, members)
+
+
+def write_scenarios(
+    api: Api, raw: RawLedger, members: Sequence[uuid.UUID], settings: Settings, run_id: str
+) -> list[Scenario]:
+    """Writes of 1 point each, spread over every seeded account (consecutive writes, and the 100 members of
+    consecutive batches, are different accounts), under idempotency keys unique to this run."""
+    serial = itertools.count()  # shared by all write scenarios and rounds: every key is new
+    size = settings.batch_size
+
+    def batch_members() -> list[uuid.UUID]:
+        first = next(serial) * size
+        return [members[(first + j) % len(members)] for j in range(size)]
+
+    async def gateway_single(_: int) -> int:
+        k = next(serial)
+        item = {
+            "memberId": str(members[k % len(members)]),
+            "points": 1,
+            "reason": "bench",
+            "idempotencyKey": f"g-{run_id}-{k}",
+        }
+        success((await api.gateway(ADJUST, {"i": item}))["adjustPoints"], "adjustPoints")
+        return 1
+
+    async def raw_single(_: int) -> int:
+        k = next(serial)
+        return await raw.adjust(members[k % len(members)], 1, f"r-{run_id}-{k}")
+
+    async def gateway_batch(_: int) -> int:
+        tag = f"gb-{run_id}-{next(serial)}"
+        items = [
+            {"memberId": str(member), "points": 1, "reason": "bench", "idempotencyKey": f"{tag}-{j}"}
+            for j, member in enumerate(batch_members())
+        ]
+        for payload in (await api.gateway(ADJUST_BATCH, {"i": items}))["adjustPointsBatch"]:
+            success(payload, "adjustPointsBatch")
+        return len(items)
+
+    async def raw_batch(_: int) -> int:
+        tag = f"rb-{run_id}-{next(serial)}"
+        return await raw.adjust_batch([(member, 1, f"{tag}-{j}") for j, member in enumerate(batch_members())])
+
+    many, few = settings.many, settings.batch_clients
+    return [
+        Scenario("adj", f"adjustPoints via gateway, {many} clients", many, gateway_single, "write"),
+        Scenario("rawadj", f"raw asyncpg transaction, {many} connections", many, raw_single, "write"),
+        Scenario("batch", f"adjustPointsBatch ×{size} via gateway, {few} clients", few, gateway_batch, "write"),
+        Scenario("rawbatch", f"raw batched SQL ×{size}, {few} connections", few, raw_batch, "write"),
+    ]
+
+
+async def rounds(
+    scenarios: Sequence[Scenario], settings: Settings, cpu: CpuMeter, results: dict[str, list[Run]]
+) -> None:
+    for scenario in scenarios:
+        await drive(scenario.call, workers=scenario.workers, seconds=settings.warmup_seconds)
+    for number in range(1, settings.rounds + 1):
+        for scenario in scenarios:
+            run = await drive(scenario.call, workers=scenario.workers, seconds=settings.seconds, cpu=cpu)
+            results.setdefault(scenario.key, []).append(run)
+            print(
+                f"  round {number}  {scenario.label:<56} p50 {run.p50_ms:7.1f} ms  p90 {run.p90_ms:7.1f} ms  "
+                f"{run.units_per_s:8.0f} {scenario.unit}/s  ({run.calls} calls in {run.elapsed:.1f} s, "
+                f"slowest {max(run.latencies) * 1000:.0f} ms)",
+                flush=True,
+            )
+
+
+# ----------------------------------------------------------------------------------------------------- report
+
+
+def _median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+def _spread(values: Sequence[float]) -> str:
+    """Lowest to highest round, and that range as a share of the median."""
+    mid = _median(values)
+    share = (max(values) - min(values)) / mid * 100 if mid else 0.0
+    return f"±{share / 2:.0f}%"
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    metric: str
+    value: list[float]  # per round
+    baseline: list[float]  # per round
+    unit: str
+    ratio: list[float]  # per round
+    goal: str = "–"
+    passed: bool | None = None
+
+
+def _per_round(a: list[Run], b: list[Run], f: Callable[[Run, Run], float]) -> list[float]:
+    return [f(x, y) for x, y in zip(a, b, strict=True)]
+
+
+def comparisons(results: Mapping[str, list[Run]], settings: Settings) -> list[Comparison]:
+    r = results
+    many = settings.many
+    added1 = _per_round(r["fed1"], r["dir1"], lambda f, d: f.p50_ms - d.p50_ms)
+    added16 = _per_round(r["fed16"], r["dir16"], lambda f, d: f.p50_ms - d.p50_ms)
+    tput = _per_round(r["fed16"], r["dir16"], lambda f, d: f.units_per_s / d.units_per_s)
+    adj = _per_round(r["adj"], r["rawadj"], lambda g, w: g.units_per_s / w.units_per_s)
+    batch = _per_round(r["batch"], r["rawbatch"], lambda g, w: g.units_per_s / w.units_per_s)
+
+    def p50(key: str) -> list[float]:
+        return [run.p50_ms for run in r[key]]
+
+    def rate(key: str) -> list[float]:
+        return [run.units_per_s for run in r[key]]
+
+    def p50_ratio(a: str, b: str) -> list[float]:
+        return _per_round(r[a], r[b], lambda x, y: x.p50_ms / y.p50_ms)
+
+    return [
+        Comparison(
+            "gateway adds at p50, 1 client (federated − direct)",
+            added1,
+            p50("dir1"),
+            "ms",
+            p50_ratio("fed1", "dir1"),
+            "≤ 3 ms",
+            _median(added1) <= 3,
+        ),
+        Comparison(
+            f"gateway adds at p50, {many} clients (federated − direct)",
+            added16,
+            p50("dir16"),
+            "ms",
+            p50_ratio("fed16", "dir16"),
+        ),
+        Comparison(
+            f"federated req/s, {many} clients ÷ direct members req/s",
+            rate("fed16"),
+            rate("dir16"),
+            "/s",
+            tput,
+            "≥ 0.8×",
+            _median(tput) >= 0.8,
+        ),
+        Comparison("{ __typename } via gateway p50, 1 client", p50("tn1"), p50("dir1"), "ms", p50_ratio("tn1", "dir1")),
+        Comparison(
+            f"{{ __typename }} via gateway req/s, {many} clients",
+            rate("tn16"),
+            rate("dir16"),
+            "/s",
+            _per_round(r["tn16"], r["dir16"], lambda t, d: t.units_per_s / d.units_per_s),
+        ),
+        Comparison(
+            f"adjustPoints writes/s, {many} clients ÷ raw",
+            rate("adj"),
+            rate("rawadj"),
+            "/s",
+            adj,
+            "≥ 0.2×",
+            _median(adj) >= 0.2,
+        ),
+        Comparison(
+            f"adjustPointsBatch ×{settings.batch_size} writes/s, {settings.batch_clients} clients ÷ raw",
+            rate("batch"),
+            rate("rawbatch"),
+            "/s",
+            batch,
+            "≥ 0.5×",
+            _median(batch) >= 0.5,
+        ),
+    ]
+
+
+def report(results: Mapping[str, list[Run]], scenarios: Sequence[Scenario], settings: Settings) -> None:
+    print()
+    print(f"medians of {settings.rounds} rounds of {settings.seconds:g} s (spread: half the range between rounds)")
+    print(f"  {'scenario':<56} {'p50 ms':>8} {'p90 ms':>8} {'rate':>14} {'spread':>7}")
+    for s in scenarios:
+        runs = results[s.key]
+        rates = [run.units_per_s for run in runs]
+        print(
+            f"  {s.label:<56} {_median([x.p50_ms for x in runs]):8.1f} {_median([x.p90_ms for x in runs]):8.1f} "
+            f"{_median(rates):9.0f} {s.unit + '/s':<4} {_spread(rates):>7}"
+        )
+    print()
+    print("CPU ms per request (per write for the ledger scenarios), median of the rounds")
+    print(f"  {'scenario':<56}" + "".join(f"{name:>10}" for name in PROCESSES) + f"{'total':>10}")
+    for s in scenarios:
+        runs = results[s.key]
+        per = {name: _median([run.cpu_ms_per_unit(name) for run in runs]) for name in PROCESSES}
+        cells = "".join(f"{per[name]:10.3f}" for name in PROCESSES)
+        print(f"  {s.label:<56}{cells}{sum(per.values()):10.3f}")
+    print(f"  ({CLIENT}: this load generator / raw-SQL driver; {PUMPS}: its threads copying the stack's logs)")
+    print()
+    print("summary: each metric, its baseline, the ratio (median of the rounds' ratios), the rounds' range, the goal")
+    print(f"  {'metric':<58} {'value':>10} {'baseline':>10} {'ratio':>7} {'rounds':>15}  goal")
+    for c in comparisons(results, settings):
+        mark = "" if c.passed is None else (" ✓" if c.passed else " ✗")
+        fmt = "{:10.1f}" if c.unit == "ms" else "{:10.0f}"
+        value, baseline = fmt.format(_median(c.value)), fmt.format(_median(c.baseline))
+        judged = (
+            f"{min(c.value):.1f}–{max(c.value):.1f} ms" if c.unit == "ms" else f"{min(c.ratio):.2f}–{max(c.ratio):.2f}×"
+        )
+        print(f"  {c.metric:<58} {value} {baseline} {_median(c.ratio):6.2f}× {judged:>15}  {c.goal}{mark}")
+    print("  (value and baseline: ms for latencies, per second for rates; rounds: lowest–highest round of the value")
+    print("   for latency rows, of the ratio for rate rows)")
+
+
+def header(settings: Settings) -> str:
+    cpus = os.cpu_count()
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return (
+        f"yutang bench {when}: {platform.machine()} {cpus} CPUs, Python {platform.python_version()}; "
+        f"{settings.rounds} rounds × {settings.seconds:g} s per scenario; {_load()}"
+    )
+
+
+def _load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (1 min), {five:.1f} (5 min)"
+
+
+def run_all(
+    *, ports: Ports, keys: KeyPaths, pids: Mapping[str, int], database_url: str, settings: Settings | None = None
+) -> None:
+    settings = settings or Settings()
+    print(header(settings), flush=True)
+    started = time.perf_counter()
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(measure(ports=ports, keys=keys, pids=pids, database_url=database_url, settings=settings))
+    print(f"measured in {time.perf_counter() - started:.0f} s; {_load()}")
