@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -114,10 +115,15 @@ def import_models(services: Iterable[str]) -> None:
 
 
 def _shared_importer() -> Callable[[str], object] | None:
+    alembic_log = logging.getLogger("alembic")
+    level = alembic_log.level
+    alembic_log.setLevel(logging.WARNING)  # importing alembic logs each plugin it sets up, at INFO
     try:
         module = importlib.import_module("yutang_shared.migrations")
     except ImportError:
         return None
+    finally:
+        alembic_log.setLevel(level)
     importer = getattr(module, "import_models", None)
     return importer if callable(importer) else None
 
