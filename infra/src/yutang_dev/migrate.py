@@ -66,6 +66,8 @@ def _alembic_env(database_url: str) -> dict[str, str]:
     """The environment with `DATABASE_URL` set and per-service overrides removed, so every service uses it."""
     env = {k: v for k, v in os.environ.items() if k not in {f"{s.upper()}_DATABASE_URL" for s in SERVICES}}
     env["DATABASE_URL"] = database_url
+    # The revision hooks run `ruff` by name: find the virtualenv's even when it is not activated.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     return env
 
 

@@ -30,7 +30,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import SQLModel
+
+from yutang_shared.db import Model
 
 SUBJECT_PREFIX = "yutang"
 
@@ -87,7 +88,7 @@ def outbox_table(schema: str) -> Table:
     """The `<schema>.outbox` table: events in commit order (`seq`), unpublished until the relay marks them."""
     return Table(
         "outbox",
-        SQLModel.metadata,
+        Model.metadata,
         Column("seq", BigInteger, Identity(always=True), nullable=False),
         Column("id", Uuid, nullable=False, unique=True),
         Column("type", String(64), nullable=False),
