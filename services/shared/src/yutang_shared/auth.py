@@ -41,7 +41,14 @@ class Principal:
     subject: str
     role: Role
     scopes: frozenset[str] = field(default_factory=frozenset)
-    store_id: str | None = None
+    # Where the caller may act: the store codes and region codes of a staff member, or a partner client's allowed
+    # stores (empty for a partner: no store restriction). What they mean is each service's rule.
+    stores: frozenset[str] = field(default_factory=frozenset)
+    regions: frozenset[str] = field(default_factory=frozenset)
+    # A staff member's roles in the organisation (e.g. guide, store_manager); the service defines them.
+    staff_roles: frozenset[str] = field(default_factory=frozenset)
+    # The OAuth2 client the token was issued to (partners, services), for rate limits and the audit log.
+    client_id: str | None = None
 
     def holds(self, scope: str) -> bool:
         """True when the token itself lists `scope`; what a role grants without listing is the service's say."""
@@ -58,7 +65,10 @@ def issue_token(
     subject: str,
     role: Role,
     scopes: list[str] | tuple[str, ...] = (),
-    store_id: str | None = None,
+    stores: list[str] | tuple[str, ...] = (),
+    regions: list[str] | tuple[str, ...] = (),
+    staff_roles: list[str] | tuple[str, ...] = (),
+    client_id: str | None = None,
     ttl: timedelta = timedelta(hours=12),
     issuer: str = "yutang",
     audience: str = "yutang-api",
@@ -75,8 +85,11 @@ def issue_token(
         "exp": now + int(ttl.total_seconds()),
         "jti": uuid.uuid4().hex,
     }
-    if store_id:
-        claims["store_id"] = store_id
+    for name, values in (("stores", stores), ("regions", regions), ("staff_roles", staff_roles)):
+        if values:
+            claims[name] = sorted(values)
+    if client_id:
+        claims["client_id"] = client_id
     return jwt.encode(claims, private_key, algorithm=ALGORITHM)
 
 
@@ -97,8 +110,26 @@ def verify_token(token: str, public_key: str, *, issuer: str = "yutang", audienc
     scopes = claims.get("scopes") or []
     if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
         raise InvalidToken("scopes must be a list of strings")
-    store_id = claims.get("store_id")
-    return Principal(subject=str(claims["sub"]), role=role, scopes=frozenset(scopes), store_id=store_id)
+    lists = {name: _string_list(claims, name) for name in ("stores", "regions", "staff_roles")}
+    client_id = claims.get("client_id")
+    if client_id is not None and not isinstance(client_id, str):
+        raise InvalidToken("client_id must be a string")
+    return Principal(
+        subject=str(claims["sub"]),
+        role=role,
+        scopes=frozenset(scopes),
+        stores=lists["stores"],
+        regions=lists["regions"],
+        staff_roles=lists["staff_roles"],
+        client_id=client_id,
+    )
+
+
+def _string_list(claims: dict[str, Any], name: str) -> frozenset[str]:
+    values = claims.get(name) or []
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise InvalidToken(f"{name} must be a list of strings")
+    return frozenset(values)
 
 
 def bearer_token(authorization: str | None) -> str:
