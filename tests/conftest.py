@@ -51,13 +51,16 @@ def database_url(data_dir: Path) -> Iterator[str]:
         server.start()
         server.ensure_database("yutang_test")
         url = server.url("yutang_test")
-    os.environ["DATABASE_URL"] = url
-    for service in SERVICES:
-        os.environ.pop(f"{service.upper()}_DATABASE_URL", None)
-    upgrade(url)
-    yield url
-    if server is not None:
-        server.stop()
+    try:
+        os.environ["DATABASE_URL"] = url
+        for service in SERVICES:
+            os.environ.pop(f"{service.upper()}_DATABASE_URL", None)
+        upgrade(url)
+        yield url
+    finally:
+        # Also when a migration fails: an embedded server must not outlive the session.
+        if server is not None:
+            server.stop()
 
 
 @pytest.fixture(scope="session")
