@@ -8,11 +8,10 @@ from __future__ import annotations
 import uuid
 
 import strawberry
-from strawberry.tools import merge_types
 
 from community.groups import graphql as groups
 from community.memberships import graphql as memberships
-from yutang_shared.graphql import Schema
+from yutang_shared.graphql import feature_schema, uuid_reference
 
 FEATURES = (groups, memberships)
 
@@ -27,15 +26,7 @@ class Member(memberships.MemberGroups):
     @classmethod
     def resolve_reference(cls, id: str) -> Member | None:
         # No lookup: the members subgraph owns whether the member exists; an id that is no UUID is no member.
-        try:
-            return cls(id=uuid.UUID(str(id)))
-        except ValueError:
-            return None
+        return uuid_reference(cls, id)
 
 
-schema = Schema(
-    query=merge_types("Query", tuple(feature.Query for feature in FEATURES if hasattr(feature, "Query"))),
-    mutation=merge_types("Mutation", tuple(feature.Mutation for feature in FEATURES)),
-    types=[Member],
-    exception_handlers=[handler for feature in FEATURES for handler in feature.HANDLERS],
-)
+schema = feature_schema(FEATURES, types=[Member])

@@ -1,4 +1,4 @@
-"""The loyalty subgraph schema: each feature's queries, mutations, Member fields and errors, merged.
+"""The loyalty subgraph schema: the features' queries, mutations, errors and Member fields, merged.
 
 A new feature adds its module to FEATURES and, when it adds Member fields, its type to Member's bases.
 """
@@ -8,10 +8,9 @@ from __future__ import annotations
 import uuid
 
 import strawberry
-from strawberry.tools import merge_types
 
 from loyalty.points import graphql as points
-from yutang_shared.graphql import Schema
+from yutang_shared.graphql import feature_schema, uuid_reference
 
 FEATURES = (points,)
 
@@ -22,15 +21,7 @@ class Member(points.MemberPoints):
 
     @classmethod
     def resolve_reference(cls, id: str) -> Member | None:
-        try:
-            return cls(id=uuid.UUID(str(id)))
-        except ValueError:
-            return None
+        return uuid_reference(cls, id)
 
 
-schema = Schema(
-    query=merge_types("Query", tuple(feature.Query for feature in FEATURES)),
-    mutation=merge_types("Mutation", tuple(feature.Mutation for feature in FEATURES)),
-    types=[Member],
-    exception_handlers=[handler for feature in FEATURES for handler in feature.HANDLERS],
-)
+schema = feature_schema(FEATURES, types=[Member])

@@ -7,23 +7,11 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from strawberry.tools import merge_types
-
 from members.profile import graphql as profile
 from members.registration import graphql as registration
-from yutang_shared.graphql import Schema
+from yutang_shared.graphql import feature_schema
 
 FEATURES: tuple[ModuleType, ...] = (profile, registration)
 
 
-def _merged(name: str) -> type:
-    """The feature's `name` types (Query or Mutation) as one; a feature without one is skipped."""
-    return merge_types(name, tuple(getattr(f, name) for f in FEATURES if hasattr(f, name)))
-
-
-schema = Schema(
-    query=_merged("Query"),
-    mutation=_merged("Mutation"),
-    types=[profile.Member],
-    exception_handlers=[handler for feature in FEATURES for handler in getattr(feature, "HANDLERS", ())],
-)
+schema = feature_schema(FEATURES, types=[profile.Member])

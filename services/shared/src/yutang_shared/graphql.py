@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Sequence
 from functools import partial
-from typing import Any, ClassVar
+from types import ModuleType
+from typing import Any, ClassVar, TypeVar
 
 import strawberry
 import strawberry.federation
@@ -30,6 +32,7 @@ from strawberry.litestar import make_graphql_controller
 from strawberry.litestar.controller import GraphQLController
 from strawberry.schema import BaseSchema
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, Info
 from strawberry.types.base import StrawberryObjectDefinition
 
@@ -40,6 +43,8 @@ from yutang_shared.errors import BadUserInput, PublicError
 from yutang_shared.trust import PRINCIPAL_KEY
 
 log = logging.getLogger("yutang.graphql")
+
+T = TypeVar("T")
 
 MAX_DEPTH = 12
 MAX_ALIASES = 30
@@ -169,3 +174,27 @@ def graphql_controller(
 
 def _new_response() -> Response[Any]:
     return Response({}, background=BackgroundTasks([]))
+
+
+def feature_schema(features: Sequence[ModuleType], *, types: Sequence[type] = ()) -> Schema:
+    """A subgraph schema merged from its feature modules: each may define `Query`, `Mutation` and `HANDLERS`
+    (its domain errors' union members). Adding a feature to a service is adding its module to the list."""
+
+    def merged(name: str) -> type | None:
+        parts = tuple(getattr(feature, name) for feature in features if hasattr(feature, name))
+        return merge_types(name, parts) if parts else None
+
+    return Schema(
+        query=merged("Query"),
+        mutation=merged("Mutation"),
+        types=list(types),
+        exception_handlers=[handler for feature in features for handler in getattr(feature, "HANDLERS", ())],
+    )
+
+
+def uuid_reference(cls: type[T], id: str) -> T | None:
+    """`resolve_reference` of an entity another subgraph owns: this one only needs its id; no UUID, no entity."""
+    try:
+        return cls(id=uuid.UUID(str(id)))  # type: ignore[call-arg]
+    except ValueError:
+        return None
