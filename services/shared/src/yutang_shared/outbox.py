@@ -20,12 +20,15 @@ from sqlalchemy import (
     DateTime,
     Identity,
     Index,
+    MetaData,
     PrimaryKeyConstraint,
     SmallInteger,
     String,
     Table,
     Uuid,
+    func,
     insert,
+    select,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -84,11 +87,11 @@ class Event:
             raise ValueError(f"not an event: {exc}") from exc
 
 
-def outbox_table(schema: str) -> Table:
+def outbox_table(schema: str, metadata: MetaData | None = None) -> Table:
     """The `<schema>.outbox` table: events in commit order (`seq`), unpublished until the relay marks them."""
     return Table(
         "outbox",
-        Model.metadata,
+        metadata if metadata is not None else Model.metadata,
         Column("seq", BigInteger, Identity(always=True), nullable=False),
         Column("id", Uuid, nullable=False, unique=True),
         Column("type", String(64), nullable=False),
@@ -120,3 +123,10 @@ async def record(session: AsyncSession, outbox: Table, events: Sequence[Event]) 
         for e in events
     ]
     await session.execute(insert(outbox), rows)
+    # Delivered when (and only if) the transaction commits; the relay listens and publishes at once.
+    await session.execute(select(func.pg_notify(notify_channel(outbox), "")))
+
+
+def notify_channel(outbox: Table) -> str:
+    """The PostgreSQL NOTIFY channel `record` signals on when it adds events to this outbox."""
+    return f"yutang_outbox_{outbox.schema}"

@@ -6,7 +6,7 @@ import os
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -42,6 +42,10 @@ class PlatformSettings(BaseSettings):
     gateway_secret: SecretStr | None = None
     gateway_secret_file: Path | None = None
     signature_tolerance_seconds: int = 300
+    # The event bus: `YUTANG_NATS_URL`, else the conventional `NATS_URL`; none: no relay and no consumers run.
+    nats_url: str | None = Field(default=None, validation_alias=AliasChoices("YUTANG_NATS_URL", "NATS_URL"))
+    nats_replicas: int = Field(default=1, ge=1, le=5)  # JetStream replicas of the streams (3 on a cluster)
+    event_max_deliveries: int = Field(default=5, ge=1)  # tries before a consumer dead-letters an event
 
     @cached_property
     def public_key(self) -> str:

@@ -1,0 +1,38 @@
+"""Events between services, the receiving side's memory: a service's inbox table records, per consumer, the ids
+of the events it has applied, in the same transaction as their effect, so a redelivered event changes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import Column, DateTime, MetaData, PrimaryKeyConstraint, String, Table, Uuid, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from yutang_shared.db import Model
+
+
+def inbox_table(schema: str, metadata: MetaData | None = None) -> Table:
+    """The `<schema>.inbox` table: (consumer, event id) of every event a consumer of this service applied."""
+    return Table(
+        "inbox",
+        metadata if metadata is not None else Model.metadata,
+        Column("consumer", String(64), nullable=False),
+        Column("event_id", Uuid, nullable=False),
+        Column("received_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+        PrimaryKeyConstraint("consumer", "event_id"),
+        schema=schema,
+    )
+
+
+async def claim(session: AsyncSession, inbox: Table, *, consumer: str, event_id: uuid.UUID) -> bool:
+    """Note the event as applied by `consumer` in the session's transaction; False when it already was (then the
+    caller must not apply it again). A concurrent claim of the same event waits for the first to finish."""
+    statement = (
+        insert(inbox)
+        .values(consumer=consumer, event_id=event_id)
+        .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
+        .returning(inbox.c.event_id)
+    )
+    return (await session.execute(statement)).first() is not None
