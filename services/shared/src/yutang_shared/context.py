@@ -10,7 +10,7 @@ from strawberry.litestar import BaseContext
 from strawberry.types import Info
 
 from yutang_shared.auth import Principal
-from yutang_shared.db import SessionFactory
+from yutang_shared.db import SessionFactory, read_only
 from yutang_shared.errors import Unauthenticated
 
 K = TypeVar("K", bound=Hashable)
@@ -24,11 +24,11 @@ class Loaders:
     """One request's dataloaders, one per batch function, made the first time a resolver asks for it.
 
     A feature declares its batch functions in its own module; nothing central lists them, and nothing is
-    cached across requests.
+    cached across requests. Batch functions read through autocommit sessions: no transaction around a read.
     """
 
     def __init__(self, sessions: SessionFactory) -> None:
-        self._sessions = sessions
+        self._sessions = read_only(sessions)
         self._made: dict[object, DataLoader[Any, Any]] = {}
 
     def __call__(self, load: BatchLoad[K, V]) -> DataLoader[K, V]:

@@ -40,3 +40,20 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
 def session_factory(engine: AsyncEngine) -> SessionFactory:
     """Sessions that keep loaded attributes after commit, so results can be read once the unit of work ends."""
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+_READ_ONLY: dict[int, SessionFactory] = {}
+
+
+def read_only(sessions: SessionFactory) -> SessionFactory:
+    """Sessions on the same engine that read without a transaction (autocommit): a single-statement read needs
+    no BEGIN and ROLLBACK around it, two round trips saved. For loaders and other reads only: a write through
+    such a session commits statement by statement."""
+    found = _READ_ONLY.get(id(sessions))
+    if found is None:
+        engine: AsyncEngine = sessions.kw["bind"]
+        found = async_sessionmaker(
+            engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False, autoflush=False
+        )
+        _READ_ONLY[id(sessions)] = found
+    return found
