@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from types import ModuleType
 
+from members.orders import graphql as orders
 from members.profile import graphql as profile
 from members.registration import graphql as registration
 from yutang_shared.graphql import feature_schema
 
-FEATURES: tuple[ModuleType, ...] = (profile, registration)
+FEATURES: tuple[ModuleType, ...] = (profile, registration, orders)
 
 
 schema = feature_schema(FEATURES, types=[profile.Member])

@@ -13,8 +13,13 @@ class Scope(StrEnum):
 
     MEMBERS_READ = "members:read"
     MEMBERS_WRITE = "members:write"
+    ORDERS_READ = "orders:read"  # orders, refunds and members' order statistics
+    ORDERS_WRITE = "orders:write"  # record orders and refunds (tills, shops, partner systems)
+    BEHAVIOUR_WRITE = "behaviour:write"  # record behaviour events (mini-program, official account, partners)
 
 
-ACCESS = Access({Role.OPS: None, Role.STAFF: {Scope.MEMBERS_READ, Scope.MEMBERS_WRITE}})
+# Staff read their store's orders and record till orders and counter refunds; behaviour comes from systems.
+STAFF = {Scope.MEMBERS_READ, Scope.MEMBERS_WRITE, Scope.ORDERS_READ, Scope.ORDERS_WRITE}
+ACCESS = Access({Role.OPS: None, Role.STAFF: STAFF})
 requires = ACCESS.requires
 self_or = ACCESS.self_or

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from members.orders.repository import OrderRepository
 from members.profile.repository import MemberRepository
 from yutang_shared.uow import UnitOfWork
 
@@ -12,6 +13,8 @@ class MembersUnitOfWork(UnitOfWork):
     """One transaction over the members table."""
 
     members: MemberRepository
+    orders: OrderRepository
 
     def _start(self, session: AsyncSession) -> None:
         self.members = MemberRepository(session)
+        self.orders = OrderRepository(session)

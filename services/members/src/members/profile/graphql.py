@@ -11,6 +11,7 @@ from typing import Annotated
 import strawberry
 
 from members.context import MembersInfo
+from members.orders.graphql.types import MemberOrders
 from members.profile.models import MemberStatus, SourceChannel
 from members.profile.service import count, list_members, members_by_ids
 from members.profile.views import MemberView
@@ -71,7 +72,7 @@ async def member_by_id(sessions: SessionFactory, ids: Sequence[uuid.UUID]) -> li
 
 
 @strawberry.federation.type(keys=["id"], description="A registered member of the brand (会员).")
-class Member:
+class Member(MemberOrders):
     id: uuid.UUID = strawberry.field(description="The member's id; the same in every service.")
     view: strawberry.Private[MemberView]
 
