@@ -6,13 +6,23 @@ from litestar import Litestar
 
 from members.config import MembersSettings
 from members.context import context_factory
+from members.identity.http import IdentityWeb
+from members.identity.ports import StaffDirectory
 from members.pii import MobileVault
 from members.schema import schema
 from yutang_shared.app import build_app
 
 
-def create_app(settings: MembersSettings | None = None) -> Litestar:
+def create_app(settings: MembersSettings | None = None, *, staff: StaffDirectory | None = None) -> Litestar:
     """The app; reads MEMBERS_* / DATABASE_URL / YUTANG_* settings unless given. Fails at start without a PII key."""
     settings = settings or MembersSettings()
     vault = MobileVault(settings.pii_key_bytes())
-    return build_app(service="members", schema=schema, settings=settings, context=context_factory(settings, vault))
+    identity = IdentityWeb(settings.identity, settings.platform, vault, staff=staff)
+    return build_app(
+        service="members",
+        schema=schema,
+        settings=settings,
+        context=context_factory(settings, vault),
+        routes=identity.routes,
+        on_shutdown=[identity.close],
+    )

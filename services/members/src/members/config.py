@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from members.identity.config import IdentitySettings
 from yutang_shared.settings import ServiceSettings, read_secret
 
 
@@ -17,6 +18,7 @@ class MembersSettings(ServiceSettings):
 
     pii_key: SecretStr | None = None
     pii_key_file: Path | None = None
+    identity: IdentitySettings = Field(default_factory=IdentitySettings)  # MEMBERS_WECHAT_*, MEMBERS_JWT_*, …
 
     def pii_key_bytes(self) -> bytes:
         """The Fernet key for mobiles: inline, or from the key file `make run` generates in development."""

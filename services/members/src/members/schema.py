@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from types import ModuleType
 
+from members.identity import graphql as identity
 from members.orders import graphql as orders
 from members.profile import graphql as profile
 from members.registration import graphql as registration
 from yutang_shared.graphql import feature_schema
 
-FEATURES: tuple[ModuleType, ...] = (profile, registration, orders)
+FEATURES: tuple[ModuleType, ...] = (profile, registration, orders, identity)
 
 
 schema = feature_schema(FEATURES, types=[profile.Member])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from members.identity.repository import IdentityRepository
 from members.orders.repository import OrderRepository
 from members.profile.repository import MemberRepository
 from yutang_shared.uow import UnitOfWork
@@ -13,8 +14,10 @@ class MembersUnitOfWork(UnitOfWork):
     """One transaction over the members table."""
 
     members: MemberRepository
+    identity: IdentityRepository
     orders: OrderRepository
 
     def _start(self, session: AsyncSession) -> None:
         self.members = MemberRepository(session)
+        self.identity = IdentityRepository(session)
         self.orders = OrderRepository(session)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 
 from litestar import Litestar, MediaType, Response, get
-from litestar.types import ASGIApp
+from litestar.types import ASGIApp, ControllerRouterHandler
 from sqlalchemy import text
 from strawberry.schema import BaseSchema
 
@@ -17,7 +17,7 @@ from yutang_shared.db import SessionFactory, create_engine, session_factory
 from yutang_shared.graphql import graphql_controller
 from yutang_shared.logging import configure_logging
 from yutang_shared.settings import ServiceSettings
-from yutang_shared.trust import GatewayTrust
+from yutang_shared.trust import GatewayTrust, key_set
 
 log = logging.getLogger("yutang.app")
 
@@ -28,14 +28,19 @@ def build_app(
     schema: BaseSchema,
     settings: ServiceSettings,
     context: Callable[[SessionFactory, Principal | None], RequestContext],
+    routes: Callable[[SessionFactory], Sequence[ControllerRouterHandler]] | None = None,
+    on_shutdown: Sequence[Callable[[], Awaitable[None]]] = (),
 ) -> Litestar:
     """A subgraph app. Fails at start, not at the first request, when keys or secrets are missing.
 
-    `context(sessions, principal)` builds the service's typed request context, once per request.
+    `context(sessions, principal)` builds the service's typed request context, once per request. `routes(sessions)`
+    adds the service's own HTTP endpoints beside /graphql (outside the gateway-signature check, e.g. members'
+    /auth/*); `on_shutdown` closes what they hold.
     """
     configure_logging(service, settings.log_level)
     platform = settings.platform
-    _ = platform.public_key, platform.secret
+    keys = key_set(platform)
+    _ = platform.secret
     engine = create_engine(settings.database_url, pool_size=settings.pool_size)
     sessions = session_factory(engine)
 
@@ -54,13 +59,17 @@ def build_app(
         await engine.dispose()
 
     def trust(app: ASGIApp) -> ASGIApp:
-        return GatewayTrust(app, platform)
+        return GatewayTrust(app, platform, keys=keys)
 
     app = Litestar(
-        route_handlers=[graphql_controller(schema, partial(context, sessions)), health],
+        route_handlers=[
+            graphql_controller(schema, partial(context, sessions)),
+            health,
+            *(routes(sessions) if routes else ()),
+        ],
         middleware=[trust],
         on_startup=[lambda: log.info("%s subgraph ready", service)],
-        on_shutdown=[dispose],
+        on_shutdown=[*on_shutdown, dispose],
         openapi_config=None,
         logging_config=None,
     )

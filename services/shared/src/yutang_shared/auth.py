@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import hashlib
 import hmac
+import json
+import logging
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
+import httpx
 import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 ALGORITHM = "RS256"
+
+log = logging.getLogger("yutang.auth")
 
 
 class Role(StrEnum):
@@ -72,8 +83,13 @@ def issue_token(
     ttl: timedelta = timedelta(hours=12),
     issuer: str = "yutang",
     audience: str = "yutang-api",
+    extra: Mapping[str, int | str] | None = None,
 ) -> str:
-    """Sign a token for a principal; development tooling and tests use this, production has an identity service."""
+    """Sign a token for a principal (the members service's identity endpoints, development tooling, tests).
+
+    The header's `kid` names the signing key (its RFC 7638 thumbprint), so verifiers pick the key from a JWKS;
+    `extra` adds claims such as the rate limits `rl_s` / `rl_d` of an OAuth client.
+    """
     now = int(time.time())
     claims: dict[str, Any] = {
         "iss": issuer,
@@ -90,15 +106,23 @@ def issue_token(
             claims[name] = sorted(values)
     if client_id:
         claims["client_id"] = client_id
-    return jwt.encode(claims, private_key, algorithm=ALGORITHM)
+    claims.update(extra or {})
+    return jwt.encode(claims, private_key, algorithm=ALGORITHM, headers={"kid": private_key_id(private_key)})
 
 
-def verify_token(token: str, public_key: str, *, issuer: str = "yutang", audience: str = "yutang-api") -> Principal:
-    """Check signature, expiry, issuer and audience; return the principal the token names."""
+def verify_token(
+    token: str, public_key: str | KeySet, *, issuer: str = "yutang", audience: str = "yutang-api"
+) -> Principal:
+    """Check signature, expiry, issuer and audience; return the principal the token names.
+
+    `public_key` is one PEM key, or a KeySet that picks the key by the token's `kid` (call `KeySet.refresh_for`
+    first so a newly rotated key is known).
+    """
     try:
+        key = public_key.key_for(token_key_id(token)) if isinstance(public_key, KeySet) else public_key
         claims = jwt.decode(
             token,
-            public_key,
+            key,
             algorithms=[ALGORITHM],
             issuer=issuer,
             audience=audience,
@@ -169,3 +193,114 @@ def verify_signature(header: str | None, secret: bytes, body: bytes, *, toleranc
         raise InvalidSignature("stale gateway signature")
     if not hmac.compare_digest(given, _digest(secret, ts, body)):
         raise InvalidSignature("gateway signature does not match the body")
+
+
+# ------------------------------------------------------------------------------------------- key ids and JWKS
+
+
+def _thumbprint(public: rsa.RSAPublicKey) -> str:
+    """The RFC 7638 JWK thumbprint of an RSA public key (base64url SHA-256 of its canonical JWK)."""
+    numbers = public.public_numbers()
+
+    def b64(value: int) -> str:
+        raw = value.to_bytes((value.bit_length() + 7) // 8, "big")
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    canonical = json.dumps({"e": b64(numbers.e), "kty": "RSA", "n": b64(numbers.n)}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).rstrip(b"=").decode()
+
+
+@lru_cache(maxsize=16)
+def private_key_id(private_key_pem: str) -> str:
+    """The `kid` of the key pair whose private half is `private_key_pem`."""
+    key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError("the signing key is not an RSA private key")
+    return _thumbprint(key.public_key())
+
+
+@lru_cache(maxsize=16)
+def public_key_id(public_key_pem: str) -> str:
+    """The `kid` of a PEM RSA public key."""
+    key = serialization.load_pem_public_key(public_key_pem.encode())
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise ValueError("the JWT public key is not an RSA public key")
+    return _thumbprint(key)
+
+
+def public_jwk(public_key_pem: str) -> dict[str, str]:
+    """One entry of a JWKS: the public key with its `kid`, for RS256 signatures."""
+    key = serialization.load_pem_public_key(public_key_pem.encode())
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise ValueError("the JWT public key is not an RSA public key")
+    jwk: dict[str, str] = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key))
+    return {**jwk, "kid": public_key_id(public_key_pem), "use": "sig", "alg": ALGORITHM}
+
+
+def token_key_id(token: str) -> str | None:
+    """The `kid` in a token's header, unverified (None when absent); InvalidToken when the header is malformed."""
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(str(exc)) from exc
+    if kid is not None and not isinstance(kid, str):
+        raise InvalidToken("kid must be a string")
+    return kid
+
+
+class KeySet:
+    """The keys tokens may be signed with: a static PEM key (optional when a JWKS URL is given) and the keys of
+    the identity service's JWKS, fetched on the first unknown `kid` and again at most every
+    `min_refresh_seconds` (so a rotated key is picked up without a restart, and garbage kids cannot make us
+    hammer the JWKS). A token without `kid` is checked against the static key."""
+
+    def __init__(
+        self,
+        static_key: str | None,
+        *,
+        jwks_url: str | None = None,
+        min_refresh_seconds: float = 30.0,
+        timeout: float = 3.0,
+    ) -> None:
+        if static_key is None and jwks_url is None:
+            raise ValueError("a KeySet needs a static key or a JWKS URL")
+        self.static_key = static_key
+        self.static_kid = public_key_id(static_key) if static_key else None
+        self.jwks_url = jwks_url
+        self.min_refresh_seconds = min_refresh_seconds
+        self.timeout = timeout
+        self._remote: dict[str, Any] = {}
+        self._fetched_at = float("-inf")
+        self._lock = asyncio.Lock()
+
+    def key_for(self, kid: str | None) -> Any:
+        """The verification key for `kid`; InvalidToken when no known key has that id."""
+        if kid is None or kid == self.static_kid:
+            if self.static_key is None:
+                raise InvalidToken("token has no kid and no static key is configured")
+            return self.static_key
+        key = self._remote.get(kid)
+        if key is None:
+            raise InvalidToken("token signed with an unknown key (kid)")
+        return key
+
+    def knows(self, kid: str | None) -> bool:
+        return kid is None or kid == self.static_kid or kid in self._remote
+
+    async def refresh_for(self, kid: str | None) -> None:
+        """Fetch the JWKS when `kid` is unknown and the last fetch is old enough; failures are logged, not raised."""
+        if self.jwks_url is None or self.knows(kid):
+            return
+        async with self._lock:
+            if self.knows(kid) or time.monotonic() - self._fetched_at < self.min_refresh_seconds:
+                return
+            self._fetched_at = time.monotonic()
+            try:
+                async with httpx.AsyncClient(timeout=self.timeout) as client:
+                    response = await client.get(self.jwks_url)
+                    response.raise_for_status()
+                keys = jwt.PyJWKSet.from_dict(response.json()).keys
+            except (httpx.HTTPError, ValueError, jwt.PyJWTError) as exc:
+                log.warning("could not fetch the JWKS from %s: %s", self.jwks_url, exc)
+                return
+            self._remote = {k.key_id: k.key for k in keys if k.key_id}

@@ -11,17 +11,20 @@ from typing import Any
 
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from yutang_shared.auth import (
     SIGNATURE_HEADER,
     InvalidSignature,
     InvalidToken,
+    KeySet,
     bearer_token,
+    token_key_id,
     verify_signature,
     verify_token,
 )
 from yutang_shared.logging import request_id_var
-from yutang_shared.settings import PlatformSettings
+from yutang_shared.settings import MissingSecret, PlatformSettings
 
 PRINCIPAL_KEY = "yutang_principal"
 MAX_BODY_BYTES = 1 << 20
@@ -63,6 +66,29 @@ async def read_body(receive: Receive, limit: int = MAX_BODY_BYTES) -> bytes | No
             return b"".join(chunks)
 
 
+class JwksSettings(BaseSettings):
+    """`YUTANG_JWKS_URL`: the identity service's JWKS (members' /.well-known/jwks.json), and how often at most it
+    is fetched again for an unknown `kid` (`YUTANG_JWKS_MIN_REFRESH_SECONDS`)."""
+
+    model_config = SettingsConfigDict(env_prefix="YUTANG_", extra="ignore", frozen=True)
+
+    jwks_url: str | None = None
+    jwks_min_refresh_seconds: float = 30.0
+
+
+def key_set(settings: PlatformSettings, jwks: JwksSettings | None = None) -> KeySet:
+    """The keys that verify tokens: the static public key (required unless a JWKS URL is configured: it is the
+    fallback while the identity service is not up yet) and the JWKS, refreshed on an unknown `kid`."""
+    jwks = jwks or JwksSettings()
+    try:
+        static: str | None = settings.public_key
+    except MissingSecret:
+        if not jwks.jwks_url:
+            raise
+        static = None
+    return KeySet(static, jwks_url=jwks.jwks_url, min_refresh_seconds=jwks.jwks_min_refresh_seconds)
+
+
 class GatewayTrust:
     """Wraps a subgraph app. Every request gets a request id (the gateway's, or a new one) for its logs.
 
@@ -70,10 +96,13 @@ class GatewayTrust:
     otherwise): a direct caller cannot reach `_service` or `_entities`, which bypass every gateway rule.
     """
 
-    def __init__(self, app: ASGIApp, settings: PlatformSettings, *, graphql_path: str = "/graphql") -> None:
+    def __init__(
+        self, app: ASGIApp, settings: PlatformSettings, *, graphql_path: str = "/graphql", keys: KeySet | None = None
+    ) -> None:
         self.app = app
         self.settings = settings
         self.graphql_path = graphql_path
+        self.keys = keys or key_set(settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -117,9 +146,11 @@ class GatewayTrust:
             await _reply(send, 403, "GATEWAY_SIGNATURE_REQUIRED", "call the API through the gateway", request_id)
             return
         try:
+            token = bearer_token(_header(scope, b"authorization"))
+            await self.keys.refresh_for(token_key_id(token))
             principal = verify_token(
-                bearer_token(_header(scope, b"authorization")),
-                self.settings.public_key,
+                token,
+                self.keys,
                 issuer=self.settings.jwt_issuer,
                 audience=self.settings.jwt_audience,
             )

@@ -1,0 +1,96 @@
+"""Expected failures of identity: refusals of the login and token endpoints, and of client management."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import ClassVar
+
+from yutang_shared.errors import DomainError
+
+
+class LoginRefused(Exception):
+    """A login, refresh or logout request that is refused; answered as `{"error": code, "error_description"}`
+    with `status`, in the shape of RFC 6749's token errors. Nothing was changed."""
+
+    code: ClassVar[str] = "invalid_request"
+    status: ClassVar[int] = 400
+
+    def __init__(self, description: str) -> None:
+        super().__init__(description)
+        self.description = description
+
+
+class InvalidRequest(LoginRefused):
+    """The body is not what the endpoint takes."""
+
+
+class InvalidCode(LoginRefused):
+    """WeChat or WeCom does not know the code (errcode 40029): it is wrong, expired or from another app."""
+
+    code = "invalid_code"
+
+
+class CodeUsed(LoginRefused):
+    """The code was already exchanged (errcode 40163); a code is good for one login."""
+
+    code = "code_used"
+
+
+class InvalidGrant(LoginRefused):
+    """The refresh token or login ticket is unknown, expired, used, or revoked."""
+
+    code = "invalid_grant"
+
+
+class MemberClosed(LoginRefused):
+    """The member closed their account: they cannot log in."""
+
+    code = "member_closed"
+    status = 401
+
+
+class MemberFrozen(LoginRefused):
+    """The member is frozen: they cannot log in until unfrozen."""
+
+    code = "member_frozen"
+    status = 401
+
+
+class UnknownStaff(LoginRefused):
+    """The WeCom user is not a staff member of the brand."""
+
+    code = "unknown_staff"
+    status = 401
+
+
+class StaffInactive(LoginRefused):
+    """The staff member left or was deactivated."""
+
+    code = "staff_inactive"
+    status = 401
+
+
+class UpstreamUnavailable(LoginRefused):
+    """WeChat or WeCom is busy, rate-limited us, unreachable, or refuses our app credentials; try again later."""
+
+    code = "temporarily_unavailable"
+    status = 503
+
+
+class IdentityErrorCode(Enum):
+    """Codes of identity's expected GraphQL errors."""
+
+    MEMBERS_CLIENT_NOT_FOUND = "MEMBERS_CLIENT_NOT_FOUND"
+    MEMBERS_INVALID_CLIENT = "MEMBERS_INVALID_CLIENT"
+
+
+class ClientNotFound(DomainError):
+    """No OAuth client has that client id (or it is revoked, for rotation)."""
+
+    code = IdentityErrorCode.MEMBERS_CLIENT_NOT_FOUND
+
+
+class InvalidClient(DomainError):
+    """The client registration makes no sense: unknown scope, empty name, limits out of range, too many stores."""
+
+    code = IdentityErrorCode.MEMBERS_INVALID_CLIENT
