@@ -31,6 +31,7 @@ import {
   type LogWriter,
 } from '@graphql-hive/gateway';
 import { renderLaboratory } from '@graphql-hive/render-laboratory';
+import { signingKeyProviders, useIdentityForwarding, useRateLimits } from './identity.ts';
 import {
   getNamedType,
   getOperationAST,
@@ -132,6 +133,14 @@ for (const origin of CORS_ORIGINS) {
     die(`YUTANG_CORS_ORIGINS takes origins like https://h5.example.com (scheme://host[:port]), not ${JSON.stringify(origin)}`);
   }
 }
+/** Rate limits (see identity.ts): per client per second and per day unless its token says (rl_s, rl_d); per IP on logins. */
+const RATE_LIMITS = {
+  perSecond: positiveInt('YUTANG_GATEWAY_RATE_PER_SECOND', 20),
+  perDay: positiveInt('YUTANG_GATEWAY_RATE_PER_DAY', 100_000),
+  loginPerMinute: positiveInt('YUTANG_GATEWAY_LOGIN_RATE_PER_MINUTE', 60),
+};
+/** The members service's JWKS: keys that rotated in after the gateway started verify without a restart. */
+const JWKS_URL = env.YUTANG_JWKS_URL || `${new URL(SUBGRAPH_URLS.members).origin}/.well-known/jwks.json`;
 const MAX_DEPTH = 12;
 const MAX_ALIASES = 30;
 const MAX_TOKENS = 4000;
@@ -349,8 +358,6 @@ function checkClaims(claims: Record<string, unknown>): void {
   }
 }
 
-/** The verification key, as the KeyObject built at start (the plugin's type says string; jsonwebtoken takes both). */
-const signingKeyProvider = () => jwtKey as unknown as string;
 
 /** The JWT plugin's own 401s ("Unauthenticated") get the same error code as ours and the subgraphs'. */
 function useUnauthenticatedCode(): GatewayPlugin {
@@ -769,7 +776,8 @@ export const gatewayConfig = defineConfig({
   cors: corsFor,
 
   jwt: {
-    signingKeyProviders: [signingKeyProvider],
+    // The static key for its own kid (and kid-less tokens), else the members service's JWKS (identity.ts).
+    signingKeyProviders: signingKeyProviders(jwtKey, JWKS_URL),
     tokenLookupLocations: [bearerToken],
     tokenVerification: { algorithms: ['RS256'], issuer: JWT_ISSUER, audience: JWT_AUDIENCE },
     reject: { missingToken: true, invalidToken: true },
@@ -788,6 +796,8 @@ export const gatewayConfig = defineConfig({
 
   plugins: () => [
     useYutangRequestId(),
+    useRateLimits(RATE_LIMITS),
+    useIdentityForwarding(SUBGRAPH_URLS.members, (request) => requestIds.get(request)),
     useGraphiQLPage('/graphql'),
     useUnauthenticatedCode(),
     useBodyLimit(MAX_BODY_BYTES),
