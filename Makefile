@@ -56,6 +56,11 @@ run: install ## Start the whole stack (embedded PostgreSQL unless DATABASE_URL i
 token: $(PY_STAMP) ## Print a development token: ROLE=ops|staff|member|partner|service [MEMBER=id] [SCOPES=a,b]
 	@$(PY) -m yutang_dev token --role $(ROLE) $(if $(MEMBER),--member $(MEMBER)) $(if $(SCOPES),--scopes $(SCOPES))
 
+.PHONY: import
+import: $(PY_STAMP) ## Bulk import a CSV: KIND=members|orders FILE=path [REJECTS=path] [EARN_POINTS=1] [CLIENT=name]
+	$(PY) -m yutang_dev import $(KIND) $(FILE) $(if $(REJECTS),--rejects $(REJECTS)) \
+	  $(if $(EARN_POINTS),--earn-points) $(if $(CLIENT),--client $(CLIENT))
+
 .PHONY: db-stop
 db-stop: $(PY_STAMP) ## Stop the embedded PostgreSQL under .data/ if one is left running
 	$(PY) -m yutang_dev pg stop

@@ -1,4 +1,5 @@
-"""Command line of `python -m yutang_dev`: run, token, pg start|stop|status|url, migrate upgrade|check|revision."""
+"""Command line of `python -m yutang_dev`: run, token, pg start|stop|status|url, migrate upgrade|check|revision,
+import members|orders."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from yutang_dev import migrate
 from yutang_dev.pg import EmbeddedPostgres
@@ -68,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_pg(commands)
     _add_migrate(commands)
+    _add_import(commands)
     return parser
 
 
@@ -91,6 +94,32 @@ def _add_migrate(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     rev.add_argument("--service", required=True, choices=migrate.SERVICES)
     rev.add_argument("--message", required=True)
     rev.set_defaults(handler=_migrate_revision)
+
+
+def _add_import(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser("import", help="bulk import members or orders from a CSV file (COPY, upsert)")
+    parser.add_argument("kind", choices=["members", "orders"])
+    parser.add_argument("csv", type=Path, help="the CSV file, with a header row")
+    parser.add_argument("--rejects", type=Path, help="write rejected rows (line, reason) to this CSV file")
+    parser.add_argument("--earn-points", action="store_true", help="orders: imported orders earn points (events)")
+    parser.add_argument("--client", default="import", help="orders: whose external ids they are (default import)")
+    parser.set_defaults(handler=_import)
+
+
+def _import(args: argparse.Namespace) -> int:
+    from yutang_dev.importer.cli import run_import
+
+    url = os.environ.get("MEMBERS_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    if url:
+        return run_import(args, url)
+    pg = EmbeddedPostgres()
+    was_running = pg.is_running()
+    pg.start()
+    try:
+        return run_import(args, pg.url("yutang"))
+    finally:
+        if not was_running:
+            pg.stop()
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -1,0 +1,117 @@
+"""What both imports share: the connection, the staging table's name, the progress display and the report."""
+
+from __future__ import annotations
+
+import csv
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import asyncpg  # type: ignore[import-untyped]
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+from yutang_dev.sql import libpq_url
+
+CHUNK_BYTES = 1 << 20
+
+
+@dataclass
+class ImportReport:
+    """What an import did: rows read, written, already there (skipped), rejected, and how long each step took."""
+
+    kind: str
+    read: int = 0
+    written: int = 0
+    skipped: int = 0
+    rejected: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def total_seconds(self) -> float:
+        return sum(self.seconds.values())
+
+    def summary(self) -> str:
+        steps = ", ".join(f"{name} {secs:.1f} s" for name, secs in self.seconds.items())
+        rate = self.read / self.total_seconds if self.total_seconds else 0.0
+        return (
+            f"{self.kind}: {self.read:,} rows read, {self.written:,} written, {self.skipped:,} already present, "
+            f"{self.rejected:,} rejected in {self.total_seconds:.1f} s ({rate:,.0f} rows/s; {steps})"
+        )
+
+
+async def connect(database_url: str) -> Any:
+    """An asyncpg connection from a SQLAlchemy or libpq URL."""
+    return await asyncpg.connect(libpq_url(database_url))
+
+
+def staging_name(kind: str) -> str:
+    """A staging table of its own for each run, so two imports never share one."""
+    return f"members.import_{kind}_{uuid.uuid4().hex[:12]}"
+
+
+def header_of(path: Path) -> list[str]:
+    """The CSV's column names, lower-cased and trimmed."""
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        return [name.strip().lower() for name in next(csv.reader(handle), [])]
+
+
+class Meter:
+    """A rich progress bar over a file's bytes that also counts rows and shows rows/s."""
+
+    def __init__(self, console: Console, label: str, total_bytes: int) -> None:
+        self.console = console
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TextColumn("{task.fields[rows]:>12,} rows"),
+            TextColumn("{task.fields[rate]:>10,.0f} rows/s"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        )
+        self.task: TaskID = self.progress.add_task(label, total=total_bytes, rows=0, rate=0.0)
+        self.rows = 0
+        self.started = time.perf_counter()
+
+    def advance(self, nbytes: int, rows: int) -> None:
+        self.rows += rows
+        rate = self.rows / max(time.perf_counter() - self.started, 1e-6)
+        self.progress.update(self.task, advance=nbytes, rows=self.rows, rate=rate)
+
+    def __enter__(self) -> Meter:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+
+async def chunks(handle: IO[bytes], meter: Meter) -> AsyncIterator[bytes]:
+    """The file in 1 MiB chunks for COPY FROM STDIN, counting rows (newlines) as they pass."""
+    while chunk := handle.read(CHUNK_BYTES):
+        meter.advance(len(chunk), chunk.count(b"\n"))
+        yield chunk
+
+
+@contextmanager
+def step(report: ImportReport, name: str, console: Console) -> Iterator[None]:
+    """Time one step of an import into the report, and say when it starts."""
+    console.print(f"  {name}…")
+    started = time.perf_counter()
+    yield
+    report.seconds[name] = time.perf_counter() - started
+
+
+async def write_rejects(conn: Any, query: str, path: Path | None, *args: Any) -> int:
+    """Write `query`'s rows (line, reason, …) to the rejects CSV; how many there were."""
+    count: int = await conn.fetchval(f"SELECT count(*) FROM ({query}) AS r", *args)  # noqa: S608 (our own SQL)
+    if path is not None:
+        with path.open("wb") as out:
+            await conn.copy_from_query(query, *args, output=out, format="csv", header=True)
+    return count

@@ -1,0 +1,186 @@
+"""The bulk import on the real database: members and orders from CSV, rejects with line numbers, re-runs that add
+nothing, imported orders marked and silent on the bus unless asked, the progress output, and bulk sealing."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from members.config import MembersSettings
+from members.pii import MobileVault
+from yutang_dev.importer import import_members, import_orders
+from yutang_dev.importer.sealing import BulkSealer
+
+YESTERDAY = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+LINES = json.dumps(
+    [
+        {"sku": "A", "category": "tea", "quantity": 2, "unit_price_fen": 500, "discounted": True},
+        {"sku": "B", "category": "snacks", "quantity": 1, "unit_price_fen": 300},
+    ]
+)
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def key() -> bytes:
+    return MembersSettings().pii_key_bytes()
+
+
+def console() -> tuple[Console, io.StringIO]:
+    out = io.StringIO()
+    return Console(file=out, force_terminal=False, width=160), out
+
+
+async def scalar(engine: AsyncEngine, sql: str) -> Any:
+    async with engine.connect() as connection:
+        return (await connection.execute(text(sql))).scalar_one()
+
+
+def test_bulk_sealed_mobiles_open_with_the_vault(database_url: str) -> None:
+    vault = MobileVault(key())
+
+    tokens = BulkSealer(key()).seal(["13800138000", "13900139000"])
+
+    assert [vault.reveal(token) for token in tokens] == ["13800138000", "13900139000"]
+    assert tokens[0] != BulkSealer(key()).seal(["13800138000"])[0]  # a fresh IV each time
+
+
+async def test_members_import_rejects_with_line_numbers_and_a_rerun_adds_nothing(
+    engine: AsyncEngine, database_url: str, tmp_path: Path
+) -> None:
+    source = write_csv(
+        tmp_path / "members.csv",
+        ["mobile", "nickname", "source_channel", "registered_at"],
+        [
+            ["138 0013 8000", "小鱼", "store_qr", "2024-05-01 10:00:00"],
+            ["12345", "bad", "store_qr", ""],
+            ["13900139000", "", "ADS", ""],
+            ["13700137000", "x", "nowhere", ""],
+            ["+8613800138000", "dup", "ads", ""],
+            ["13600136000", "", "ads", "not a date"],
+        ],
+    )
+    rejects = tmp_path / "rejects.csv"
+    out, printed = console()
+
+    first = await import_members(
+        source, database_url=database_url, vault=MobileVault(key()), key=key(), rejects=rejects, console=out
+    )
+    again = await import_members(source, database_url=database_url, vault=MobileVault(key()), key=key(), console=out)
+
+    assert (first.read, first.written, first.skipped, first.rejected) == (6, 2, 1, 3)
+    assert (again.written, again.skipped, again.rejected) == (0, 3, 3)
+    with rejects.open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert [int(r["line"]) for r in rows] == [3, 5, 7]
+    assert "rows/s" in printed.getvalue()
+    sealed = await scalar(engine, "SELECT mobile_ciphertext FROM members.members WHERE nickname = '小鱼'")
+    assert MobileVault(key()).reveal(sealed) == "13800138000"
+    assert await scalar(engine, "SELECT count(*) FROM members.outbox WHERE type = 'members.imported'") == 2
+
+
+async def _members(engine: AsyncEngine, database_url: str, tmp_path: Path) -> uuid.UUID:
+    source = write_csv(tmp_path / "m.csv", ["mobile", "source_channel"], [["13800138000", "ads"]])
+    await import_members(source, database_url=database_url, vault=MobileVault(key()), key=key(), console=console()[0])
+    member_id: uuid.UUID = await scalar(engine, "SELECT id FROM members.members")
+    return member_id
+
+
+async def test_orders_import_validates_marks_imported_and_reruns_idempotently(
+    engine: AsyncEngine, database_url: str, tmp_path: Path
+) -> None:
+    member = await _members(engine, database_url, tmp_path)
+    header = [
+        "external_id",
+        "member_id",
+        "mobile",
+        "store_code",
+        "channel",
+        "paid_fen",
+        "discount_fen",
+        "occurred_at",
+        "lines",
+    ]
+    good = ["O1", str(member), "", "S001", "in_store", "1000", "300", YESTERDAY, LINES]
+    source = write_csv(
+        tmp_path / "orders.csv",
+        header,
+        [
+            good,
+            ["O2", "", "138-0013-8000", "S001", "MINI_PROGRAM", "500", "", "2020-01-01 12:00:00", ""],
+            ["O3", str(uuid.uuid4()), "", "S001", "in_store", "1000", "300", YESTERDAY, LINES],
+            ["O4", str(member), "", "S001", "in_store", "0", "0", YESTERDAY, ""],
+            ["O5", str(member), "", "S001", "in_store", "999", "300", YESTERDAY, LINES],
+            ["O6", str(member), "", "S 1", "in_store", "100", "", YESTERDAY, ""],
+            ["O7", str(member), "", "S001", "teleport", "100", "", YESTERDAY, ""],
+            ["O8", str(member), "", "S001", "in_store", "100", "", "1999-01-01T00:00:00Z", ""],
+            ["O9", str(member), "", "S001", "in_store", "100", "", "2999-01-01T00:00:00Z", ""],
+            ["O10", str(member), "13800138000", "S001", "in_store", "100", "", YESTERDAY, ""],
+            ["O11", str(member), "", "S001", "in_store", "100", "", YESTERDAY, "{not json"],
+            ["O1", str(member), "", "S001", "in_store", "1000", "300", YESTERDAY, LINES],
+        ],
+    )
+    rejects = tmp_path / "order-rejects.csv"
+    out, printed = console()
+
+    first = await import_orders(
+        source, database_url=database_url, vault=MobileVault(key()), rejects=rejects, console=out
+    )
+    again = await import_orders(source, database_url=database_url, vault=MobileVault(key()), console=out)
+
+    assert (first.read, first.written, first.skipped, first.rejected) == (12, 2, 1, 9)
+    assert (again.written, again.skipped) == (0, 3)
+    with rejects.open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["line"], r["external_id"]) for r in rows] == [(str(n + 1), f"O{n}") for n in range(3, 12)]
+    assert {r["reason"] for r in rows} >= {"unknown member", "lines do not add up to paid_fen + discount_fen"}
+    assert await scalar(engine, "SELECT bool_and(imported AND NOT earns_points) FROM members.orders")
+    assert await scalar(engine, "SELECT count(*) FROM members.outbox WHERE type = 'order.paid'") == 0
+    assert await scalar(engine, "SELECT count(*) FROM members.outbox WHERE type = 'orders.imported'") == 2
+    assert "rows/s" in printed.getvalue()
+    assert await scalar(engine, "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'import_%'") == 0
+
+
+async def test_orders_imported_with_earn_points_each_get_an_order_paid_event(
+    engine: AsyncEngine, database_url: str, tmp_path: Path
+) -> None:
+    member = await _members(engine, database_url, tmp_path)
+    source = write_csv(
+        tmp_path / "orders.csv",
+        ["external_id", "member_id", "store_code", "channel", "paid_fen", "discount_fen", "occurred_at", "lines"],
+        [["P1", str(member), "S001", "in_store", "1000", "300", YESTERDAY, LINES]],
+    )
+
+    report = await import_orders(
+        source, database_url=database_url, vault=MobileVault(key()), earn_points=True, console=console()[0]
+    )
+
+    assert report.written == 1
+    async with engine.connect() as connection:
+        data = (
+            await connection.execute(text("SELECT data FROM members.outbox WHERE type = 'order.paid'"))
+        ).scalar_one()
+    assert (data["member_id"], data["paid_fen"], data["imported"], data["earns_points"]) == (
+        str(member),
+        1000,
+        True,
+        True,
+    )
+    assert data["categories"] == [{"category": "snacks", "gross_fen": 300}, {"category": "tea", "gross_fen": 1000}]
+    assert float(data["discounted_share"]) == round(1000 / 1300, 4)
+    assert await scalar(engine, "SELECT earns_points FROM members.orders")
