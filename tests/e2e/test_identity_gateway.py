@@ -90,7 +90,14 @@ def test_a_token_signed_with_an_unknown_key_is_refused(stack: Stack, tokens: Tok
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     now = int(time.time())
-    claims: dict[str, Any] = {"iss": "yutang", "aud": "yutang-api", "sub": "x", "role": "ops", "iat": now, "exp": now + 60}
+    claims: dict[str, Any] = {
+        "iss": "yutang",
+        "aud": "yutang-api",
+        "sub": "x",
+        "role": "ops",
+        "iat": now,
+        "exp": now + 60,
+    }
     token = jwt.encode(claims, other, algorithm="RS256", headers={"kid": "not-a-known-kid"})
 
     response = stack.query(MEMBERS, token=token)

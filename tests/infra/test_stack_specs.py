@@ -18,7 +18,8 @@ def test_stack_specs_match_the_architecture(short_dir: Path) -> None:
 
     specs = {spec.name: spec for spec in stack_specs(env=env, ports=ports, with_prefect=True)}
 
-    assert list(specs) == ["members", "loyalty", "community", "gateway", "prefect", "flows"]
+    # no MEMBERS_WECHAT_APP_ID: the fake WeChat/WeCom server runs first
+    assert list(specs) == ["wechat", "members", "loyalty", "community", "gateway", "prefect", "flows"]
     members = specs["members"]
     assert list(members.argv) == [
         sys.executable, "-m", "uvicorn", "members.app:create_app", "--factory", "--host", "127.0.0.1", "--port", "5001"
@@ -52,7 +53,7 @@ def test_without_prefect_only_subgraphs_and_gateway(short_dir: Path) -> None:
 
     names = [spec.name for spec in stack_specs(env=env, ports=Ports(), with_prefect=False)]
 
-    assert names == ["members", "loyalty", "community", "gateway"]
+    assert names == ["wechat", "members", "loyalty", "community", "gateway"]
 
 
 def test_the_gateway_gets_a_lower_case_log_level(short_dir: Path) -> None:
@@ -65,3 +66,14 @@ def test_the_gateway_gets_a_lower_case_log_level(short_dir: Path) -> None:
 
     assert specs["gateway"].env["LOG_LEVEL"] == "info"
     assert specs["members"].env["LOG_LEVEL"] == "INFO"
+
+
+def test_configured_wechat_credentials_replace_the_fake(short_dir: Path) -> None:
+    source = {"MEMBERS_WECHAT_APP_ID": "wx-real"}
+    env = base_env(data_dir=short_dir, keys=ensure_keys(short_dir), database_url="postgresql://x", source=source)
+
+    specs = {spec.name: spec for spec in stack_specs(env=env, ports=Ports(), with_prefect=False)}
+
+    assert "wechat" not in specs
+    assert "MEMBERS_WECHAT_API_BASE" not in specs["members"].env
+    assert specs["members"].env["YUTANG_JWKS_URL"] == "http://127.0.0.1:4001/.well-known/jwks.json"

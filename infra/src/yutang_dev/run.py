@@ -22,7 +22,7 @@ from yutang_dev.paths import data_dir, repo_root
 from yutang_dev.pg import EmbeddedPostgres
 from yutang_dev.procs import PortInUseError, require_free_port
 from yutang_dev.sql import DatabaseError
-from yutang_dev.stack import Ports, StackError, Supervisor, base_env, reap_leftovers, stack_specs
+from yutang_dev.stack import Ports, StackError, Supervisor, base_env, reap_leftovers, stack_specs, uses_fake_wechat
 from yutang_dev.tokens import mint_token
 from yutang_shared.auth import Role
 
@@ -100,6 +100,7 @@ def _stop_database(pg: EmbeddedPostgres | None) -> None:
 
 def _require_free_ports(ports: Ports, *, with_prefect: bool) -> None:
     names = ["gateway", "members", "loyalty", "community", *(["prefect"] if with_prefect else [])]
+    names += ["wechat"] if uses_fake_wechat(os.environ) else []
     for name in names:
         require_free_port(getattr(ports, name), name)
 
@@ -134,6 +135,12 @@ def banner(*, ports: Ports, keys: KeyPaths, with_prefect: bool, pg: EmbeddedPost
             for name in ("members", "loyalty", "community")
         ),
         f"  logs                 {data / 'logs'}/<name>.log",
+        (
+            f"  fake WeChat/WeCom    http://127.0.0.1:{ports.wechat}  (no MEMBERS_WECHAT_APP_ID: logins use this fake;"
+            " codes from POST /fake/codes)"
+            if uses_fake_wechat(os.environ)
+            else "  WeChat/WeCom         the real API (MEMBERS_WECHAT_* configured)"
+        ),
         *([f"  psql                 {pg.url(DATABASE, driver=None)}"] if pg is not None else []),
         "",
         "ops token (valid 12 h; `make token ROLE=…` makes others):",

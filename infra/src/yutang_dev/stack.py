@@ -46,12 +46,13 @@ class Ports:
     loyalty: int = 4002
     community: int = 4003
     prefect: int = 4200
+    wechat: int = 4010  # the fake WeChat/WeCom server, when no WeChat credentials are configured
 
     @classmethod
     def free(cls) -> Ports:
-        """Five distinct ports that are free right now."""
+        """Distinct ports that are free right now."""
         with ExitStack() as stack:
-            sockets = [stack.enter_context(socket.socket()) for _ in range(5)]
+            sockets = [stack.enter_context(socket.socket()) for _ in range(6)]
             for sock in sockets:
                 sock.bind(("127.0.0.1", 0))
             numbers = [int(sock.getsockname()[1]) for sock in sockets]
@@ -85,11 +86,48 @@ def base_env(
 def stack_specs(*, env: dict[str, str], ports: Ports, with_prefect: bool) -> list[ProcessSpec]:
     """The processes of docs/architecture.md: three subgraphs, the gateway and, optionally, Prefect and flows."""
     root = repo_root()
+    env = {**env, "YUTANG_JWKS_URL": f"http://127.0.0.1:{ports.members}/.well-known/jwks.json"}
+    fake = uses_fake_wechat(env)
+    if fake:
+        env = {**env, **fake_wechat_env(ports.wechat)}
     specs = [_subgraph(name, env=env, port=ports.subgraph(name), root=root) for name in SUBGRAPHS]
+    if fake:
+        specs.insert(0, _fake_wechat(env=env, port=ports.wechat, root=root))
     specs.append(_gateway(env=env, ports=ports, root=root))
     if with_prefect:
         specs += [_prefect_server(env=env, port=ports.prefect, root=root), _flows(env=env, ports=ports, root=root)]
     return specs
+
+
+def uses_fake_wechat(env: Mapping[str, str]) -> bool:
+    """True when no WeChat mini-program credentials are configured: the stack then runs the fake server."""
+    return not env.get("MEMBERS_WECHAT_APP_ID")
+
+
+def fake_wechat_env(port: int) -> dict[str, str]:
+    """Members' WeChat and WeCom settings pointing at the fake server (development credentials)."""
+    base = f"http://127.0.0.1:{port}"
+    return {
+        "MEMBERS_WECHAT_API_BASE": base,
+        "MEMBERS_WECOM_API_BASE": base,
+        "MEMBERS_WECHAT_APP_ID": "wx-dev-miniprogram",
+        "MEMBERS_WECHAT_APP_SECRET": "dev-secret",
+        "MEMBERS_WECHAT_OA_APP_ID": "wx-dev-official-account",
+        "MEMBERS_WECHAT_OA_APP_SECRET": "dev-secret",
+        "MEMBERS_WECOM_CORP_ID": "ww-dev-corp",
+        "MEMBERS_WECOM_CORP_SECRET": "dev-secret",
+    }
+
+
+def _fake_wechat(*, env: dict[str, str], port: int, root: Path) -> ProcessSpec:
+    return ProcessSpec(
+        name="wechat",
+        argv=[python(), "-m", "yutang_dev.fake_wechat", "--port", str(port)],
+        cwd=root,
+        env=env,
+        health_url=f"http://127.0.0.1:{port}/health",
+        port=port,
+    )
 
 
 def _subgraph(name: str, *, env: dict[str, str], port: int, root: Path) -> ProcessSpec:
