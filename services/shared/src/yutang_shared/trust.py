@@ -18,10 +18,10 @@ from yutang_shared.auth import (
     InvalidSignature,
     InvalidToken,
     KeySet,
+    VerifiedTokens,
     bearer_token,
     token_key_id,
     verify_signature,
-    verify_token,
 )
 from yutang_shared.logging import request_id_var
 from yutang_shared.settings import MissingSecret, PlatformSettings
@@ -103,6 +103,7 @@ class GatewayTrust:
         self.settings = settings
         self.graphql_path = graphql_path
         self.keys = keys or key_set(settings)
+        self.tokens = VerifiedTokens(self.keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -148,12 +149,7 @@ class GatewayTrust:
         try:
             token = bearer_token(_header(scope, b"authorization"))
             await self.keys.refresh_for(token_key_id(token))
-            principal = verify_token(
-                token,
-                self.keys,
-                issuer=self.settings.jwt_issuer,
-                audience=self.settings.jwt_audience,
-            )
+            principal = self.tokens.verify(token)
         except InvalidToken as exc:
             log.warning("refused token: %s", exc)
             await _reply(send, 401, "UNAUTHENTICATED", "a valid token is required", request_id)
