@@ -19,14 +19,31 @@ class Tokens:
 
     keys: Path
 
-    def _issue(self, role: Role, subject: str, scopes: tuple[str, ...] = ()) -> str:
-        return issue_token((self.keys / "jwt-private.pem").read_text(), subject=subject, role=role, scopes=scopes)
+    def _issue(self, role: Role, subject: str, scopes: tuple[str, ...] = (), **claims: Any) -> str:
+        return issue_token(
+            (self.keys / "jwt-private.pem").read_text(), subject=subject, role=role, scopes=scopes, **claims
+        )
 
     def ops(self) -> str:
         return self._issue(Role.OPS, "ops-test")
 
     def staff(self) -> str:
         return self._issue(Role.STAFF, "staff-test")
+
+    def staff_in(
+        self,
+        *roles: str,
+        stores: tuple[str, ...] = (),
+        regions: tuple[str, ...] = (),
+        subject: str = "staff-test",
+    ) -> str:
+        """A staff token with staff roles (guide, store_manager, supervisor, operations, content_editor) and the
+        store and region codes they work for, as identity mints them from the staff record."""
+        return self._issue(Role.STAFF, subject, staff_roles=roles, stores=stores, regions=regions)
+
+    def partner_for(self, *scopes: str, stores: tuple[str, ...] = (), client_id: str = "partner-test") -> str:
+        """A partner token limited to `stores` (none: every store), issued to an OAuth2 client."""
+        return self._issue(Role.PARTNER, client_id, scopes, stores=stores, client_id=client_id)
 
     def member(self, member_id: uuid.UUID | str) -> str:
         return self._issue(Role.MEMBER, str(member_id))

@@ -260,9 +260,13 @@ async def test_member_orders_page_newest_first_with_stats(members_api: SubgraphC
     for hours in (5, 3, 1):
         await record(members_api, tokens.ops(), order_input(member_id, externalId=f"H{hours}", occurredAt=ago(hours)))
 
-    first = (await members_api(MEMBER_ORDERS, {"id": member_id, "first": 2}, token=tokens.staff()))["data"]["member"]
+    first = (await members_api(MEMBER_ORDERS, {"id": member_id, "first": 2}, token=tokens.staff_in("operations")))[
+        "data"
+    ]["member"]
     after = first["orders"]["pageInfo"]["endCursor"]
-    second = await members_api(MEMBER_ORDERS, {"id": member_id, "first": 2, "after": after}, token=tokens.staff())
+    second = await members_api(
+        MEMBER_ORDERS, {"id": member_id, "first": 2, "after": after}, token=tokens.staff_in("operations")
+    )
     foreign = await members_api(ORDERS, {"first": 2}, token=tokens.ops())
 
     assert [e["node"]["externalId"] for e in first["orders"]["edges"]] == ["H1", "H3"]

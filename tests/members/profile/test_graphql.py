@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.members.factories import REGISTER, register
+from tests.members.factories import REGISTER, make_member_in, make_store, register
 from tests.queries import count_selects, count_statements
 from tests.support import SubgraphClient, Tokens
 from yutang_shared.connections import Keyset, encode_cursor
@@ -29,11 +29,25 @@ def engine_of(api: SubgraphClient) -> Any:
 
 
 async def test_staff_see_the_mobile_masked(members_api: SubgraphClient, tokens: Tokens) -> None:
-    member_id = (await register(members_api, tokens.ops(), "13800138000"))["member"]["id"]
+    await make_store(members_api, tokens.ops(), "S1")
+    member_id = await make_member_in(members_api, tokens.ops(), "13800138000", "S1")
 
-    read = await members_api(MEMBER, {"id": member_id}, token=tokens.staff())
+    read = await members_api(MEMBER, {"id": member_id}, token=tokens.staff_in("guide", stores=("S1",)))
 
     assert read["data"]["member"]["mobile"] == "138****8000"
+
+
+async def test_a_staff_token_without_stores_or_roles_sees_no_member(
+    members_api: SubgraphClient, tokens: Tokens
+) -> None:
+    await make_store(members_api, tokens.ops(), "S1")
+    member_id = await make_member_in(members_api, tokens.ops(), "13800138000", "S1")
+
+    one = await members_api(MEMBER, {"id": member_id}, token=tokens.staff())
+    listed = await members_api(MEMBERS, {"first": 5}, token=tokens.staff_in("guide"))
+
+    assert one["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert listed["data"]["members"]["edges"] == []
 
 
 async def test_a_member_reads_only_themself(members_api: SubgraphClient, tokens: Tokens) -> None:
@@ -119,11 +133,15 @@ async def test_services_see_the_mobile_in_full_and_partners_masked(members_api: 
     assert as_partner["data"]["member"]["mobile"] == "138****8000"
 
 
-async def test_the_list_counts_every_member(members_api: SubgraphClient, tokens: Tokens) -> None:
+async def test_the_list_counts_every_member_the_caller_reaches(members_api: SubgraphClient, tokens: Tokens) -> None:
+    await make_store(members_api, tokens.ops(), "S1")
+    await make_store(members_api, tokens.ops(), "S2")
     for i in range(3):
-        await register(members_api, tokens.ops(), f"1380013800{i}")
+        await make_member_in(members_api, tokens.ops(), f"1380013800{i}", "S1")
+    await make_member_in(members_api, tokens.ops(), "13900139000", "S2")
 
-    page = (await members_api(MEMBERS_COUNTED, {"first": 2}, token=tokens.staff()))["data"]["members"]
+    guide = tokens.staff_in("guide", stores=("S1",))
+    page = (await members_api(MEMBERS_COUNTED, {"first": 2}, token=guide))["data"]["members"]
 
     assert page["totalCount"] == 3
     assert [edge["node"]["mobile"] for edge in page["edges"]] == ["138****8000", "138****8001"]

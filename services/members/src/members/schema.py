@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from members.identity import graphql as identity
+from members.audit import graphql as audit
 from members.orders import graphql as orders
+from members.organisation import graphql as organisation
 from members.profile import graphql as profile
 from members.registration import graphql as registration
 from yutang_shared.graphql import feature_schema
 
-FEATURES: tuple[ModuleType, ...] = (profile, registration, orders, identity)
+FEATURES: tuple[ModuleType, ...] = (profile, registration, orders, organisation, audit)
 
 
 schema = feature_schema(FEATURES, types=[profile.Member])

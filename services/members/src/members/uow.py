@@ -4,20 +4,26 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from members.audit.repository import AuditRepository
 from members.identity.repository import IdentityRepository
 from members.orders.repository import OrderRepository
+from members.organisation.repository import OrganisationRepository
 from members.profile.repository import MemberRepository
 from yutang_shared.uow import UnitOfWork
 
 
 class MembersUnitOfWork(UnitOfWork):
-    """One transaction over the members table."""
+    """One transaction over the members service's tables."""
 
     members: MemberRepository
     identity: IdentityRepository
     orders: OrderRepository
+    organisation: OrganisationRepository
+    audit: AuditRepository
 
     def _start(self, session: AsyncSession) -> None:
         self.members = MemberRepository(session)
         self.identity = IdentityRepository(session)
         self.orders = OrderRepository(session)
+        self.organisation = OrganisationRepository(session)
+        self.audit = AuditRepository(session)

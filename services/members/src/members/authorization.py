@@ -1,0 +1,178 @@
+"""Who may use which members field or mutation, on which members: the one table of the service's rules.
+
+Each rule maps a kind of caller to the members it reaches:
+
+- a guide (导购) or store manager (店长): members whose home store is in the token's `stores`;
+- a supervisor (督导): members of the stores in the token's `regions` (stores are mapped to regions from the
+  organisation tables, once per request through a loader);
+- operations (the `ops` role, or staff with the `operations` role) and services: every member;
+- a partner: members of its allowed stores (the token's `stores`), or every member when it has none;
+- a member: themself.
+
+A staff token without staff roles (or with roles the rule does not name) reaches nobody. Partners and services
+must also hold the rule's scope in their token. A member without a home store is reached only by callers that
+reach every member, and by themself. The permission classes in `members.access` read this table; the
+end-to-end matrix test (tests/e2e/test_access_matrix.py) is generated from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from members.organisation.models import StaffRole
+from members.scopes import Scope
+from yutang_shared.auth import Principal, Role
+
+
+class Caller(StrEnum):
+    """A kind of caller the rules distinguish: a token role, or for staff one of their staff roles."""
+
+    MEMBER = "member"
+    GUIDE = StaffRole.GUIDE.value
+    STORE_MANAGER = StaffRole.STORE_MANAGER.value
+    SUPERVISOR = StaffRole.SUPERVISOR.value
+    OPERATIONS = StaffRole.OPERATIONS.value
+    CONTENT_EDITOR = StaffRole.CONTENT_EDITOR.value
+    OPS = "ops"
+    PARTNER = "partner"
+    SERVICE = "service"
+
+
+class Reach(StrEnum):
+    """Which members a caller reaches under a rule."""
+
+    SELF = "self"  # the member themself
+    OWN_STORES = "own_stores"  # home store in the token's stores
+    REGION_STORES = "region_stores"  # home store in a region of the token's regions
+    ALLOWED_STORES = "allowed_stores"  # home store in the token's stores; every member when it names none
+    ALL = "all"  # every member
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """Who may use a field or mutation and on which members; `scope` is what partners and services must hold."""
+
+    reach: Mapping[Caller, Reach]
+    scope: Scope | None = None
+    # Mutations are audited, refusals included.
+    mutation: bool = False
+    # Whether the target is a member (scoped) or brand-wide (organisation, audit log: reach is only ALL).
+    about_member: bool = True
+
+
+C, R = Caller, Reach
+_STAFF_READ = {C.GUIDE: R.OWN_STORES, C.STORE_MANAGER: R.OWN_STORES, C.SUPERVISOR: R.REGION_STORES}
+_EVERYONE = {C.OPERATIONS: R.ALL, C.OPS: R.ALL}
+READ = Rule(
+    {C.MEMBER: R.SELF, **_STAFF_READ, **_EVERYONE, C.PARTNER: R.ALLOWED_STORES, C.SERVICE: R.ALL}, Scope.MEMBERS_READ
+)
+# Lists and lookups: members read themselves through `me` and `member(id)`, never a list.
+LOOKUP = Rule({**_STAFF_READ, **_EVERYONE, C.PARTNER: R.ALLOWED_STORES, C.SERVICE: R.ALL}, Scope.MEMBERS_READ)
+# The full mobile: personal-data rights. Store managers and guides see it masked: they reach members through
+# WeCom and the staff app, which never needs the number in clear.
+FULL_MOBILE = Rule({C.MEMBER: R.SELF, **_EVERYONE, C.SERVICE: R.ALL}, Scope.MEMBERS_READ)
+WRITE_PROFILE = Rule(
+    {C.MEMBER: R.SELF, **_STAFF_READ, **_EVERYONE, C.PARTNER: R.ALLOWED_STORES, C.SERVICE: R.ALL},
+    Scope.MEMBERS_WRITE,
+    mutation=True,
+)
+MANAGE = Rule(
+    {C.STORE_MANAGER: R.OWN_STORES, C.SUPERVISOR: R.REGION_STORES, **_EVERYONE, C.SERVICE: R.ALL},
+    Scope.MEMBERS_WRITE,
+    mutation=True,
+)
+CLOSE = Rule({C.MEMBER: R.SELF, **_EVERYONE, C.SERVICE: R.ALL}, Scope.MEMBERS_WRITE, mutation=True)
+ORGANISATION_READ = Rule(
+    {
+        C.GUIDE: R.ALL,
+        C.STORE_MANAGER: R.ALL,
+        C.SUPERVISOR: R.ALL,
+        C.CONTENT_EDITOR: R.ALL,
+        **_EVERYONE,
+        C.SERVICE: R.ALL,
+    },
+    Scope.MEMBERS_READ,
+    about_member=False,
+)
+ORGANISATION_WRITE = Rule(_EVERYONE, mutation=True, about_member=False)
+AUDIT_READ = Rule(_EVERYONE, about_member=False)
+
+RULES: dict[str, Rule] = {
+    # reads of members
+    "Query.me": Rule({C.MEMBER: R.SELF}),
+    "Query.member": READ,
+    "Query.members": LOOKUP,
+    "Query.memberByMobile": LOOKUP,
+    "Query.memberByWechat": LOOKUP,
+    "Member.fields": READ,  # every Member field but id and the full mobile
+    "Member.mobile.full": FULL_MOBILE,
+    # writes of members
+    "Mutation.updateMemberProfile": WRITE_PROFILE,
+    "Mutation.setMarketingConsent": WRITE_PROFILE,
+    "Mutation.assignGuide": MANAGE,
+    "Mutation.freezeMember": MANAGE,
+    "Mutation.unfreezeMember": MANAGE,
+    "Mutation.closeMember": CLOSE,
+    # the organisation
+    "Query.regions": ORGANISATION_READ,
+    "Query.stores": ORGANISATION_READ,
+    "Query.warehouses": ORGANISATION_READ,
+    "Query.staff": ORGANISATION_READ,
+    **{
+        f"Mutation.{name}": ORGANISATION_WRITE
+        for name in (
+            "createRegion",
+            "updateRegion",
+            "deactivateRegion",
+            "createStore",
+            "updateStore",
+            "deactivateStore",
+            "createWarehouse",
+            "updateWarehouse",
+            "deactivateWarehouse",
+            "createStaff",
+            "updateStaff",
+            "deactivateStaff",
+            "handOverMembers",
+        )
+    },
+    # the audit log
+    "Query.auditLog": AUDIT_READ,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class MemberScope:
+    """The members a caller reaches under one rule: everyone, themself, and members of some stores or regions."""
+
+    everyone: bool = False
+    member_id: str | None = None
+    stores: frozenset[str] = field(default_factory=frozenset)
+    regions: frozenset[str] = field(default_factory=frozenset)
+
+
+def callers(principal: Principal) -> frozenset[Caller]:
+    """The kinds of caller a principal is: its role, or for staff each staff role it holds (unknown ones ignored)."""
+    if principal.role is Role.STAFF:
+        return frozenset(Caller(role) for role in principal.staff_roles if role in StaffRole._value2member_map_)
+    return frozenset({Caller(principal.role.value)})
+
+
+def scope_under(rule: Rule, principal: Principal) -> MemberScope | None:
+    """The members `principal` reaches under `rule`, or None when the rule does not grant them the field at all."""
+    system = principal.role in (Role.PARTNER, Role.SERVICE)
+    if rule.scope is not None and system and not principal.holds(rule.scope.value):
+        return None
+    reaches = {rule.reach[caller] for caller in callers(principal) if caller in rule.reach}
+    if not reaches:
+        return None
+    everyone = Reach.ALL in reaches or (Reach.ALLOWED_STORES in reaches and not principal.stores)
+    stores = principal.stores if reaches & {Reach.OWN_STORES, Reach.ALLOWED_STORES} else frozenset()
+    return MemberScope(
+        everyone=everyone,
+        member_id=principal.subject if Reach.SELF in reaches else None,
+        stores=stores,
+        regions=principal.regions if Reach.REGION_STORES in reaches else frozenset(),
+    )
