@@ -15,6 +15,7 @@ from pathlib import Path
 from bench.measure import Settings, run_all
 from yutang_dev.keys import ensure_keys
 from yutang_dev.migrate import upgrade
+from yutang_dev.nats import EmbeddedNats
 from yutang_dev.pg import EmbeddedPostgres, PostmasterPid
 from yutang_dev.stack import Ports, base_env, stack_specs
 from yutang_dev.supervisor import Supervisor
@@ -41,12 +42,14 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     data = Path(tempfile.mkdtemp(prefix="yb-", dir="/tmp"))
     pg = EmbeddedPostgres(data / "pg")
+    bus = EmbeddedNats(data / "nats", port=Ports.free().gateway)
     try:
         keys = ensure_keys(data)
         pg.start()
         pg.ensure_database("bench")
         database_url = pg.url("bench")
-        env = base_env(data_dir=data, keys=keys, database_url=database_url)
+        bus.start()
+        env = base_env(data_dir=data, keys=keys, database_url=database_url, nats_url=bus.url)
         upgrade(database_url)
         ports = Ports.free()
         print(f"starting the stack (its output: {data / 'stack.log'})…", flush=True)
@@ -60,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             pids = {**stack.pids, "postgres": _postmaster(pg)}
             run_all(ports=ports, keys=keys, pids=pids, database_url=database_url, settings=settings)
     finally:
+        bus.stop()
         pg.stop()
         shutil.rmtree(data, ignore_errors=True)
     print(f"total {time.perf_counter() - started:.0f} s")

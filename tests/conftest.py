@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import socket
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -22,6 +23,7 @@ from tests.stack import Stack
 from tests.support import SubgraphClient, Tokens
 from yutang_dev.keys import ensure_keys
 from yutang_dev.migrate import SERVICES, upgrade
+from yutang_dev.nats import EmbeddedNats
 from yutang_dev.pg import EmbeddedPostgres
 from yutang_dev.stack import Ports, base_env, stack_specs
 from yutang_dev.supervisor import Supervisor
@@ -61,6 +63,21 @@ def database_url(data_dir: Path) -> Iterator[str]:
         # Also when a migration fails: an embedded server must not outlive the session.
         if server is not None:
             server.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def nats_url(data_dir: Path) -> Iterator[str]:
+    """An embedded NATS with JetStream for this test session, on a free port (never the machine's own NATS)."""
+    server = EmbeddedNats(data_dir / "nats", port=free_port())
+    server.start()
+    yield server.url
+    server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -117,10 +134,11 @@ async def community_api(engine: AsyncEngine, tokens: Tokens) -> AsyncIterator[Su
 
 
 @pytest.fixture(scope="session")
-def stack(database_url: str, data_dir: Path, engine: AsyncEngine) -> Iterator[Stack]:
-    """Starts the subgraphs and the gateway against the test database; their output goes to a log file."""
+def stack(database_url: str, data_dir: Path, engine: AsyncEngine, nats_url: str) -> Iterator[Stack]:
+    """Starts the subgraphs and the gateway against the test database and the session's NATS (so their event
+    relays and consumers run); their output goes to a log file."""
     ports = Ports.free()
-    env = base_env(data_dir=data_dir, keys=ensure_keys(data_dir), database_url=database_url)
+    env = base_env(data_dir=data_dir, keys=ensure_keys(data_dir), database_url=database_url, nats_url=nats_url)
     log_path = data_dir / "e2e-stack.log"
     with (
         log_path.open("w") as out,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from community.config import CommunitySettings
+from community.directory.repository import DirectoryRepository
 from community.groups.models import Group, GroupType, ScopeKind
 from community.groups.service import create_group
 from community.groups.views import GroupView
@@ -17,7 +19,7 @@ from community.memberships.service import join_group
 from community.memberships.views import Joining
 from community.uow import CommunityUnitOfWork
 from tests.support import SubgraphClient
-from yutang_shared.db import SessionFactory
+from yutang_shared.db import SessionFactory, session_factory
 
 SETTINGS = CommunitySettings(database_url="postgresql+asyncpg://unused", brand_name="BrandX")
 
@@ -43,6 +45,7 @@ mutation Join($groupId: UUID!, $memberId: UUID!, $channel: JoinChannel!) {
     ... on Error { message }
     ... on GroupFullError { code capacity }
     ... on GroupNotFoundError { code groupId }
+    ... on CommunityUnknownMemberError { code memberId }
   }
 }
 """
@@ -59,12 +62,29 @@ async def make_group(sessions: SessionFactory, **overrides: object) -> GroupView
     return await create_group(CommunityUnitOfWork(sessions), SETTINGS, **values)  # type: ignore[arg-type]
 
 
+async def known_member(sessions: SessionFactory, *, closed: bool = False) -> uuid.UUID:
+    """A new member in community's directory (what the `member.registered` consumer does), active unless `closed`."""
+    member_id = uuid.uuid4()
+    async with sessions() as session, session.begin():
+        directory = DirectoryRepository(session)
+        await directory.register(member_id, datetime.now(UTC))
+        if closed:
+            await directory.close(member_id)
+    return member_id
+
+
+async def known(api: SubgraphClient, *, closed: bool = False) -> str:
+    """A new member in the directory of the community app behind `api`, as a GraphQL id."""
+    engine = api.client._transport.app.state.engine  # type: ignore[attr-defined]
+    return str(await known_member(session_factory(engine), closed=closed))
+
+
 async def join_member(sessions: SessionFactory, group_id: uuid.UUID, member_id: uuid.UUID | None = None) -> Joining:
-    """A member (a new one unless given) joins the group through the service."""
+    """A member (a new one in the directory unless given) joins the group through the service."""
     return await join_group(
         CommunityUnitOfWork(sessions),
         group_id=group_id,
-        member_id=member_id or uuid.uuid4(),
+        member_id=member_id or await known_member(sessions),
         channel=JoinChannel.STORE_QR,
     )
 
@@ -85,8 +105,8 @@ async def create(api: SubgraphClient, token: str, **overrides: Any) -> dict[str,
 async def join(
     api: SubgraphClient, token: str, group_id: str, member_id: str | None = None, channel: str = "STORE_QR"
 ) -> dict[str, Any]:
-    """The joinGroup payload of a member (a new one unless given)."""
-    variables = {"groupId": group_id, "memberId": member_id or str(uuid.uuid4()), "channel": channel}
+    """The joinGroup payload of a member (a new one in the directory unless given)."""
+    variables = {"groupId": group_id, "memberId": member_id or await known(api), "channel": channel}
     result = await api(JOIN, variables, token=token)
     payload: dict[str, Any] = result["data"]["joinGroup"]
     return payload

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
+import httpx
+
 from tests.stack import Stack
 
 REGISTER = """
@@ -30,9 +34,10 @@ mutation($group: UUID!, $member: UUID!) {
 
 
 def make_member(stack: Stack, ops: str, mobile: str, points: int = 0) -> str:
-    """A member registered through the gateway, with `points` granted."""
+    """A member registered through the gateway, known to loyalty and community, with `points` granted."""
     result = stack.query(REGISTER, {"mobile": mobile}, token=ops).json()
     member_id: str = result["data"]["registerMember"]["member"]["id"]
+    wait_for_events(stack)
     if points:
         granted = stack.query(ADJUST, {"id": member_id, "points": points, "key": f"e2e-{member_id}"}, token=ops)
         assert granted.json()["data"]["adjustPoints"]["__typename"] == "AdjustPointsSuccess"
@@ -45,3 +50,29 @@ def make_group(stack: Stack, ops: str, *members: str) -> dict[str, str]:
         joined = stack.query(JOIN, {"group": group["id"], "member": member_id}, token=ops).json()
         assert joined["data"]["joinGroup"]["__typename"] == "JoinGroupSuccess"
     return group
+
+
+DIRECTORIES = {"loyalty-directory", "community-directory"}
+
+
+def wait_for_events(stack: Stack, within: float = 10.0) -> None:
+    """Wait until every event written so far has been applied by every consumer: members' outbox is empty and
+    no consumer has messages pending or unacknowledged (each service's /health reports both)."""
+    deadline = time.monotonic() + within
+    while not _settled(stack):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"events not applied within {within} s")
+        time.sleep(0.02)
+
+
+def _settled(stack: Stack) -> bool:
+    reports = {
+        name: httpx.get(f"http://127.0.0.1:{stack.ports.subgraph(name)}/health", timeout=5).json()
+        for name in ("members", "loyalty", "community")
+    }
+    if any(report.get("outbox", {}).get("unpublished") for report in reports.values()):
+        return False
+    consumers = {name: c for r in reports.values() for name, c in r.get("events", {}).get("consumers", {}).items()}
+    return consumers.keys() >= DIRECTORIES and all(
+        c.get("num_pending") == 0 and c.get("num_ack_pending") == 0 for c in consumers.values()
+    )

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from yutang_dev import migrate
+from yutang_dev.events import add_events_commands
 from yutang_dev.pg import EmbeddedPostgres
 from yutang_dev.sql import DatabaseError
 from yutang_dev.tokens import TokenRequestError, add_token_arguments, token_from_args
@@ -70,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_pg(commands)
     _add_migrate(commands)
+    add_events_commands(commands)
     _add_import(commands)
     return parser
 

@@ -18,6 +18,7 @@ from types import FrameType
 
 from yutang_dev.keys import KeyPaths, ensure_keys
 from yutang_dev.migrate import MigrationError, upgrade
+from yutang_dev.nats import EmbeddedNats
 from yutang_dev.paths import data_dir, repo_root
 from yutang_dev.pg import EmbeddedPostgres
 from yutang_dev.procs import PortInUseError, require_free_port
@@ -45,6 +46,7 @@ def run(*, with_prefect: bool = True, timeout: float = 180.0, ports: Ports | Non
     data.mkdir(parents=True, exist_ok=True)
     keys = ensure_keys(data)
     pg = None if os.environ.get("DATABASE_URL") else EmbeddedPostgres(data / "pg")
+    bus = None if external_nats_url() else EmbeddedNats(data / "nats")
     with _signals_interrupt():
         try:
             _preflight(repo_root())
@@ -52,10 +54,14 @@ def run(*, with_prefect: bool = True, timeout: float = 180.0, ports: Ports | Non
             _require_free_ports(ports, with_prefect=with_prefect)
             database_url = _database_url(pg)
             upgrade(database_url)
-            env = base_env(data_dir=data, keys=keys, database_url=database_url)
+            nats_url = _nats_url(bus)
+            env = base_env(data_dir=data, keys=keys, database_url=database_url, nats_url=nats_url)
             with Supervisor(stack_specs(env=env, ports=ports, with_prefect=with_prefect), data_dir=data) as stack:
                 stack.wait_healthy(timeout)
-                print(banner(ports=ports, keys=keys, with_prefect=with_prefect, pg=pg, data=data), flush=True)
+                print(
+                    banner(ports=ports, keys=keys, with_prefect=with_prefect, pg=pg, data=data, nats_url=nats_url),
+                    flush=True,
+                )
                 return stack.watch()
         except KeyboardInterrupt:
             log.info("stopped")
@@ -64,6 +70,7 @@ def run(*, with_prefect: bool = True, timeout: float = 180.0, ports: Ports | Non
             log.error("%s", exc)
             return 1
         finally:
+            _stop_bus(bus)
             _stop_database(pg)
 
 
@@ -86,6 +93,30 @@ def _database_url(pg: EmbeddedPostgres | None) -> str:
     pg.start()
     pg.ensure_database(DATABASE)
     return pg.url(DATABASE)
+
+
+def external_nats_url() -> str | None:
+    """The bus to use instead of an embedded one: `YUTANG_NATS_URL`, else `NATS_URL`."""
+    return os.environ.get("YUTANG_NATS_URL") or os.environ.get("NATS_URL") or None
+
+
+def _nats_url(bus: EmbeddedNats | None) -> str:
+    """The external bus when configured; else the embedded server under the data dir, started."""
+    if bus is None:
+        log.info("using the NATS server of YUTANG_NATS_URL / NATS_URL")
+        return external_nats_url() or ""
+    bus.start()
+    return bus.url
+
+
+def _stop_bus(bus: EmbeddedNats | None) -> None:
+    if bus is None:
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # let JetStream flush its store
+    try:
+        bus.stop()
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _stop_database(pg: EmbeddedPostgres | None) -> None:
@@ -120,7 +151,15 @@ def _signals_interrupt() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def banner(*, ports: Ports, keys: KeyPaths, with_prefect: bool, pg: EmbeddedPostgres | None, data: Path) -> str:
+def banner(
+    *,
+    ports: Ports,
+    keys: KeyPaths,
+    with_prefect: bool,
+    pg: EmbeddedPostgres | None,
+    data: Path,
+    nats_url: str | None = None,
+) -> str:
     """What to open and paste once the stack is up: URLs, an ops token valid 12 h, the GraphiQL header, samples."""
     token = mint_token(keys.jwt_private.read_text(), role=Role.OPS, ttl=timedelta(hours=12))
     rule = "─" * 100
@@ -142,6 +181,7 @@ def banner(*, ports: Ports, keys: KeyPaths, with_prefect: bool, pg: EmbeddedPost
             else "  WeChat/WeCom         the real API (MEMBERS_WECHAT_* configured)"
         ),
         *([f"  psql                 {pg.url(DATABASE, driver=None)}"] if pg is not None else []),
+        *([f"  NATS (JetStream)     {nats_url}"] if nats_url else []),
         "",
         "ops token (valid 12 h; `make token ROLE=…` makes others):",
         token,

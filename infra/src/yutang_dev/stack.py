@@ -65,10 +65,18 @@ class Ports:
 
 
 def base_env(
-    *, data_dir: Path, keys: KeyPaths, database_url: str, source: Mapping[str, str] | None = None
+    *,
+    data_dir: Path,
+    keys: KeyPaths,
+    database_url: str,
+    nats_url: str | None = None,
+    source: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """The environment every child shares: data dir, database, key files (absolute paths), no telemetry."""
+    """The environment every child shares: data dir, database, event bus, key files (absolute paths), no
+    telemetry. With `nats_url` the services run their event relays and consumers on that bus."""
     env = dict(os.environ if source is None else source)
+    if nats_url:
+        env["YUTANG_NATS_URL"] = nats_url
     env.update(
         YUTANG_DATA_DIR=str(data_dir.resolve()),
         DATABASE_URL=database_url,

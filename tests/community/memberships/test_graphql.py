@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from tests.community.factories import create, join
+from tests.community.factories import create, join, known
 from tests.queries import count_selects, count_statements
 from tests.support import SubgraphClient, Tokens
 
@@ -29,7 +29,7 @@ query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Member { id 
 
 async def test_joining_then_rejoining_is_idempotent(community_api: SubgraphClient, tokens: Tokens) -> None:
     group_id = (await create(community_api, tokens.staff()))["group"]["id"]
-    member_id = str(uuid.uuid4())
+    member_id = await known(community_api)
 
     joined = await join(community_api, tokens.staff(), group_id, member_id, channel="FRIEND_INVITE")
     again = await join(community_api, tokens.staff(), group_id, member_id, channel="ADS")
@@ -76,7 +76,7 @@ async def test_concurrent_joins_over_http_fill_the_group_exactly(community_api: 
 
 async def test_group_members_are_paged_in_joining_order(community_api: SubgraphClient, tokens: Tokens) -> None:
     group_id = (await create(community_api, tokens.staff()))["group"]["id"]
-    ids = [str(uuid.uuid4()) for _ in range(5)]
+    ids = [await known(community_api) for _ in range(5)]
     for member_id in ids:
         await join(community_api, tokens.staff(), group_id, member_id)
 
@@ -132,7 +132,7 @@ async def test_a_cursor_of_the_group_list_is_refused_by_group_members(
 
 async def test_a_member_reads_only_their_own_groups(community_api: SubgraphClient, tokens: Tokens) -> None:
     group_id = (await create(community_api, tokens.staff()))["group"]["id"]
-    me, other = str(uuid.uuid4()), str(uuid.uuid4())
+    me, other = await known(community_api), await known(community_api)
     await join(community_api, tokens.staff(), group_id, me)
     await join(community_api, tokens.staff(), group_id, other)
 
@@ -147,7 +147,7 @@ async def test_a_member_reads_only_their_own_groups(community_api: SubgraphClien
 
 async def test_five_member_entities_with_groups_cost_one_select(community_api: SubgraphClient, tokens: Tokens) -> None:
     groups = [(await create(community_api, tokens.staff()))["group"]["id"] for _ in range(2)]
-    ids = [str(uuid.uuid4()) for _ in range(5)]
+    ids = [await known(community_api) for _ in range(5)]
     for i, member_id in enumerate(ids):
         await join(community_api, tokens.staff(), groups[i % 2], member_id)
     await join(community_api, tokens.staff(), groups[1], ids[0])
@@ -194,11 +194,12 @@ async def test_unknown_and_malformed_member_entities(community_api: SubgraphClie
 
 async def test_a_join_counts_the_member_in_one_update(community_api: SubgraphClient, tokens: Tokens) -> None:
     group_id = (await create(community_api, tokens.staff()))["group"]["id"]
+    member_id = await known(community_api)
     engine = community_api.client._transport.app.state.engine  # type: ignore[attr-defined]
 
     with count_statements(engine, "UPDATE") as updates, count_selects(engine) as selects:
-        joined = await join(community_api, tokens.staff(), group_id)
+        joined = await join(community_api, tokens.staff(), group_id, member_id)
 
     assert joined["group"]["memberCount"] == 1
     assert len(updates) == 1, updates
-    assert len(selects) == 2, selects  # the group lock and the membership lookup
+    assert len(selects) == 3, selects  # the group lock, the member directory and the membership lookup

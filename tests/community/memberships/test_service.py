@@ -13,7 +13,7 @@ from community.memberships.errors import GroupFull, GroupNotFound
 from community.memberships.models import GroupMembership, GroupRole, JoinChannel
 from community.memberships.service import groups_by_member_ids, join_group, membership_pages
 from community.uow import CommunityUnitOfWork
-from tests.community.factories import count_rows, join_member, make_group
+from tests.community.factories import count_rows, join_member, known_member, make_group
 from yutang_shared.db import SessionFactory, session_factory
 
 
@@ -24,7 +24,7 @@ def sessions(engine: AsyncEngine) -> SessionFactory:
 
 async def test_joining_counts_the_member_in(sessions: SessionFactory) -> None:
     group = await make_group(sessions)
-    member_id = uuid.uuid4()
+    member_id = await known_member(sessions)
 
     joined = await join_group(
         CommunityUnitOfWork(sessions), group_id=group.id, member_id=member_id, channel=JoinChannel.DM_FLYER_QR
@@ -39,7 +39,7 @@ async def test_joining_counts_the_member_in(sessions: SessionFactory) -> None:
 
 async def test_joining_twice_changes_nothing(engine: AsyncEngine, sessions: SessionFactory) -> None:
     group = await make_group(sessions, capacity=1)
-    member_id = uuid.uuid4()
+    member_id = await known_member(sessions)
     first = await join_group(
         CommunityUnitOfWork(sessions), group_id=group.id, member_id=member_id, channel=JoinChannel.ADS
     )
@@ -98,7 +98,7 @@ async def test_member_pages_of_several_groups_come_from_one_query(sessions: Sess
 async def test_a_members_groups_come_in_joining_order_up_to_the_limit(sessions: SessionFactory) -> None:
     a = await make_group(sessions)
     b = await make_group(sessions)
-    member_id, loner = uuid.uuid4(), uuid.uuid4()
+    member_id, loner = await known_member(sessions), uuid.uuid4()
     await join_member(sessions, a.id, member_id)
     await join_member(sessions, b.id, member_id)
 

@@ -3,6 +3,9 @@
 import uuid
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.loyalty.factories import known_member, known_members
 from tests.queries import count_selects, count_statements
 from tests.support import SubgraphClient, Tokens
 from yutang_shared.auth import Role
@@ -15,6 +18,7 @@ mutation($input: AdjustPointsInput!) {
     ... on InsufficientPointsError { code balance requested }
     ... on IdempotencyKeyReusedError { code }
     ... on InvalidAdjustmentError { code }
+    ... on LoyaltyUnknownMemberError { code memberId }
   }
 }
 """
@@ -39,8 +43,10 @@ def adjustment(member: uuid.UUID | str, points: int, key: str, reason: str = "хо
     return {"input": {"memberId": str(member), "points": points, "reason": reason, "idempotencyKey": key}}
 
 
-async def test_adjusting_returns_the_entry_and_the_new_balance(loyalty_api: SubgraphClient, tokens: Tokens) -> None:
-    member = uuid.uuid4()
+async def test_adjusting_returns_the_entry_and_the_new_balance(
+    loyalty_api: SubgraphClient, tokens: Tokens, engine: AsyncEngine
+) -> None:
+    member = await known_member(engine)
 
     result = await loyalty_api(ADJUST, adjustment(member, 300, "k1"), token=tokens.ops())
 
@@ -51,8 +57,8 @@ async def test_adjusting_returns_the_entry_and_the_new_balance(loyalty_api: Subg
     assert payload["replayed"] is False
 
 
-async def test_replaying_a_key_applies_once(loyalty_api: SubgraphClient, tokens: Tokens) -> None:
-    member = uuid.uuid4()
+async def test_replaying_a_key_applies_once(loyalty_api: SubgraphClient, tokens: Tokens, engine: AsyncEngine) -> None:
+    member = await known_member(engine)
     await loyalty_api(ADJUST, adjustment(member, 300, "k1"), token=tokens.ops())
 
     again = (await loyalty_api(ADJUST, adjustment(member, 300, "k1"), token=tokens.ops()))["data"]["adjustPoints"]
@@ -63,8 +69,8 @@ async def test_replaying_a_key_applies_once(loyalty_api: SubgraphClient, tokens:
     assert reused == {"__typename": "IdempotencyKeyReusedError", "code": "LOYALTY_IDEMPOTENCY_KEY_REUSED"}
 
 
-async def test_overdrawing_is_a_typed_error(loyalty_api: SubgraphClient, tokens: Tokens) -> None:
-    member = uuid.uuid4()
+async def test_overdrawing_is_a_typed_error(loyalty_api: SubgraphClient, tokens: Tokens, engine: AsyncEngine) -> None:
+    member = await known_member(engine)
     await loyalty_api(ADJUST, adjustment(member, 100, "k1"), token=tokens.ops())
 
     result = await loyalty_api(ADJUST, adjustment(member, -101, "k2"), token=tokens.ops())
@@ -77,7 +83,9 @@ async def test_overdrawing_is_a_typed_error(loyalty_api: SubgraphClient, tokens:
     }
 
 
-async def test_malformed_adjustments_are_typed_errors(loyalty_api: SubgraphClient, tokens: Tokens) -> None:
+async def test_malformed_adjustments_are_typed_errors(
+    loyalty_api: SubgraphClient, tokens: Tokens, engine: AsyncEngine
+) -> None:
     zero = await loyalty_api(ADJUST, adjustment(uuid.uuid4(), 0, "k"), token=tokens.ops())
     blank = await loyalty_api(ADJUST, adjustment(uuid.uuid4(), 5, "k", reason=" "), token=tokens.ops())
 
@@ -85,8 +93,10 @@ async def test_malformed_adjustments_are_typed_errors(loyalty_api: SubgraphClien
     assert blank["data"]["adjustPoints"]["code"] == "LOYALTY_INVALID_ADJUSTMENT"
 
 
-async def test_batches_answer_per_item_and_retry_safely(loyalty_api: SubgraphClient, tokens: Tokens) -> None:
-    rich, poor = uuid.uuid4(), uuid.uuid4()
+async def test_batches_answer_per_item_and_retry_safely(
+    loyalty_api: SubgraphClient, tokens: Tokens, engine: AsyncEngine
+) -> None:
+    rich, poor = await known_members(engine, 2)
     inputs = [adjustment(rich, 50, "b:rich")["input"], adjustment(poor, -5, "b:poor")["input"]]
 
     first = (await loyalty_api(BATCH, {"inputs": inputs}, token=tokens.service("points:write")))["data"]
@@ -100,7 +110,7 @@ async def test_batches_answer_per_item_and_retry_safely(loyalty_api: SubgraphCli
     }
 
 
-async def test_batches_are_capped(loyalty_api: SubgraphClient, tokens: Tokens) -> None:
+async def test_batches_are_capped(loyalty_api: SubgraphClient, tokens: Tokens, engine: AsyncEngine) -> None:
     inputs = [adjustment(uuid.uuid4(), 1, f"cap-{i}")["input"] for i in range(101)]
 
     result = await loyalty_api(BATCH, {"inputs": inputs}, token=tokens.ops())
@@ -110,8 +120,8 @@ async def test_batches_are_capped(loyalty_api: SubgraphClient, tokens: Tokens) -
     assert balances["data"]["loyaltyAccount"]["balance"] == 0
 
 
-async def test_who_may_read_and_write_points(loyalty_api: SubgraphClient, tokens: Tokens) -> None:
-    me, other = uuid.uuid4(), uuid.uuid4()
+async def test_who_may_read_and_write_points(loyalty_api: SubgraphClient, tokens: Tokens, engine: AsyncEngine) -> None:
+    me, other = await known_member(engine), uuid.uuid4()
     await loyalty_api(ADJUST, adjustment(me, 10, "k1"), token=tokens.ops())
 
     mine = await loyalty_api(ACCOUNT, {"id": str(me)}, token=tokens.member(me))
@@ -128,8 +138,10 @@ async def test_who_may_read_and_write_points(loyalty_api: SubgraphClient, tokens
     assert partner_read["data"]["loyaltyAccount"]["balance"] == 10
 
 
-async def test_five_member_balances_cost_one_select(loyalty_api: SubgraphClient, tokens: Tokens) -> None:
-    members = [uuid.uuid4() for _ in range(5)]
+async def test_five_member_balances_cost_one_select(
+    loyalty_api: SubgraphClient, tokens: Tokens, engine: AsyncEngine
+) -> None:
+    members = await known_members(engine, 5)
     for i, member in enumerate(members):
         await loyalty_api(ADJUST, adjustment(member, i + 1, f"q-{i}"), token=tokens.ops())
     reps = [{"__typename": "Member", "id": str(m)} for m in members]
@@ -142,20 +154,25 @@ async def test_five_member_balances_cost_one_select(loyalty_api: SubgraphClient,
     assert len(selects) == 1
 
 
-async def test_an_adjustment_is_three_statements(loyalty_api: SubgraphClient, tokens: Tokens) -> None:
-    member = uuid.uuid4()
+async def test_an_adjustment_is_four_statements(
+    loyalty_api: SubgraphClient, tokens: Tokens, engine: AsyncEngine
+) -> None:
+    member = await known_member(engine)
     engine = loyalty_api.client._transport.app.state.engine  # type: ignore[attr-defined]
 
     with count_statements(engine, "") as statements:
         result = await loyalty_api(ADJUST, adjustment(member, 40, "qc-1"), token=tokens.ops())
 
     assert result["data"]["adjustPoints"]["account"] == {"balance": 40}
-    # The account lock (created if new), the key lookup, the append that also moves the balance; nothing re-read.
-    assert len(statements) == 3, statements
+    # The directory check, the account lock (created if new), the key lookup, the append that also moves the
+    # balance; nothing re-read.
+    assert len(statements) == 4, statements
 
 
-async def test_a_batch_of_a_hundred_is_three_statements(loyalty_api: SubgraphClient, tokens: Tokens) -> None:
-    members = [uuid.uuid4() for _ in range(10)]
+async def test_a_batch_of_a_hundred_is_four_statements(
+    loyalty_api: SubgraphClient, tokens: Tokens, engine: AsyncEngine
+) -> None:
+    members = await known_members(engine, 10)
     inputs = [
         {"memberId": str(members[i % 10]), "points": 10, "reason": "batch", "idempotencyKey": f"qc-b-{i}"}
         for i in range(100)
@@ -167,14 +184,14 @@ async def test_a_batch_of_a_hundred_is_three_statements(loyalty_api: SubgraphCli
 
     balances = [item["account"]["balance"] for item in result["data"]["adjustPointsBatch"]]
     assert balances == [10 * (i // 10 + 1) for i in range(100)]
-    assert len(statements) == 3, statements
+    assert len(statements) == 4, statements  # the same four statements, whatever the batch size
 
 
 async def test_each_batch_item_answers_the_balance_its_write_produced(
-    loyalty_api: SubgraphClient, tokens: Tokens
+    loyalty_api: SubgraphClient, tokens: Tokens, engine: AsyncEngine
 ) -> None:
     # given one member credited +10, +20, +30 in one batch
-    member = str(uuid.uuid4())
+    member = str(await known_member(engine))
     inputs = [{"memberId": member, "points": p, "reason": "r", "idempotencyKey": f"seq-{p}"} for p in (10, 20, 30)]
 
     # when
@@ -196,17 +213,21 @@ mutation($m: UUID!) {
 """
 
 
-async def test_aliased_adjustments_answer_their_own_balances(loyalty_api: SubgraphClient, tokens: Tokens) -> None:
-    result = await loyalty_api(ALIASED, {"m": str(uuid.uuid4())}, token=tokens.ops())
+async def test_aliased_adjustments_answer_their_own_balances(
+    loyalty_api: SubgraphClient, tokens: Tokens, engine: AsyncEngine
+) -> None:
+    result = await loyalty_api(ALIASED, {"m": str(await known_member(engine))}, token=tokens.ops())
 
     data = result["data"]
     assert [data["a"]["account"]["balance"], data["b"]["account"]["balance"]] == [10, 30]
     assert [data["a"]["entry"]["balanceAfter"], data["b"]["entry"]["balanceAfter"]] == [10, 30]
 
 
-async def test_idempotency_keys_belong_to_their_caller(loyalty_api: SubgraphClient, tokens: Tokens) -> None:
+async def test_idempotency_keys_belong_to_their_caller(
+    loyalty_api: SubgraphClient, tokens: Tokens, engine: AsyncEngine
+) -> None:
     # given two partners that both use their order id "order-1" as the key
-    member = uuid.uuid4()
+    member = await known_member(engine)
     first = tokens._issue(Role.PARTNER, "partner-a", ("points:write",))
     second = tokens._issue(Role.PARTNER, "partner-b", ("points:write",))
 

@@ -12,6 +12,7 @@ from loyalty.points.errors import IdempotencyKeyReused, InsufficientPoints, Inva
 from loyalty.points.service import adjust_points
 from loyalty.points.views import Posted
 from loyalty.uow import LoyaltyUnitOfWork
+from tests.loyalty.factories import known_member, known_members
 from yutang_shared.db import session_factory
 
 
@@ -43,7 +44,7 @@ async def ledger(engine: AsyncEngine, member_id: uuid.UUID) -> tuple[int, int, i
 
 
 async def test_credits_and_debits_move_the_balance(engine: AsyncEngine) -> None:
-    member = uuid.uuid4()
+    member = await known_member(engine)
 
     credit = await adjust(engine, member, 500, "k1")
     debit = await adjust(engine, member, -200, "k2")
@@ -54,7 +55,7 @@ async def test_credits_and_debits_move_the_balance(engine: AsyncEngine) -> None:
 
 
 async def test_the_same_key_twice_applies_once(engine: AsyncEngine) -> None:
-    member = uuid.uuid4()
+    member = await known_member(engine)
     first = await adjust(engine, member, 100, "grant:once")
 
     again = await adjust(engine, member, 100, "grant:once")
@@ -66,19 +67,19 @@ async def test_the_same_key_twice_applies_once(engine: AsyncEngine) -> None:
 
 
 async def test_a_key_reused_for_another_adjustment_is_refused(engine: AsyncEngine) -> None:
-    member = uuid.uuid4()
+    member = await known_member(engine)
     await adjust(engine, member, 100, "grant:x")
 
     with pytest.raises(IdempotencyKeyReused):
         await adjust(engine, member, 999, "grant:x")
     with pytest.raises(IdempotencyKeyReused):
-        await adjust(engine, uuid.uuid4(), 100, "grant:x")
+        await adjust(engine, await known_member(engine), 100, "grant:x")
 
     assert await ledger(engine, member) == (100, 100, 1)
 
 
 async def test_a_debit_beyond_the_balance_is_refused_and_changes_nothing(engine: AsyncEngine) -> None:
-    member = uuid.uuid4()
+    member = await known_member(engine)
     await adjust(engine, member, 50, "k1")
 
     with pytest.raises(InsufficientPoints) as refused:
@@ -89,7 +90,7 @@ async def test_a_debit_beyond_the_balance_is_refused_and_changes_nothing(engine:
 
 
 async def test_invalid_adjustments_write_nothing(engine: AsyncEngine) -> None:
-    member = uuid.uuid4()
+    member = await known_member(engine)
 
     with pytest.raises(InvalidAdjustment):
         await adjust(engine, member, 0, "k1")
@@ -98,7 +99,7 @@ async def test_invalid_adjustments_write_nothing(engine: AsyncEngine) -> None:
 
 
 async def test_concurrent_retries_of_one_key_apply_once(engine: AsyncEngine) -> None:
-    member = uuid.uuid4()
+    member = await known_member(engine)
 
     results = await asyncio.gather(*(adjust(engine, member, 70, "flow:run-1:member") for _ in range(12)))
 
@@ -108,7 +109,7 @@ async def test_concurrent_retries_of_one_key_apply_once(engine: AsyncEngine) -> 
 
 
 async def test_one_key_raced_across_members_lands_once(engine: AsyncEngine) -> None:
-    members = [uuid.uuid4() for _ in range(6)]
+    members = await known_members(engine, 6)
 
     results = await asyncio.gather(*(adjust(engine, m, 10, "shared-key") for m in members), return_exceptions=True)
 
@@ -120,7 +121,7 @@ async def test_one_key_raced_across_members_lands_once(engine: AsyncEngine) -> N
 
 
 async def test_concurrent_debits_never_overdraw(engine: AsyncEngine) -> None:
-    member = uuid.uuid4()
+    member = await known_member(engine)
     await adjust(engine, member, 100, "seed")
 
     results = await asyncio.gather(
@@ -135,7 +136,7 @@ async def test_concurrent_debits_never_overdraw(engine: AsyncEngine) -> None:
 
 
 async def test_the_database_refuses_a_negative_balance_and_ledger_edits(engine: AsyncEngine) -> None:
-    member = uuid.uuid4()
+    member = await known_member(engine)
     await adjust(engine, member, 5, "k1")
 
     with pytest.raises(IntegrityError):

@@ -26,9 +26,7 @@ from sqlalchemy import (
     String,
     Table,
     Uuid,
-    func,
     insert,
-    select,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -124,7 +122,7 @@ async def record(session: AsyncSession, outbox: Table, events: Sequence[Event]) 
     ]
     await session.execute(insert(outbox), rows)
     # Delivered when (and only if) the transaction commits; the relay listens and publishes at once.
-    await session.execute(select(func.pg_notify(notify_channel(outbox), "")))
+    await session.execute(text(f'NOTIFY "{notify_channel(outbox)}"'))
 
 
 def notify_channel(outbox: Table) -> str:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from community.context import CommunityInfo
+from community.directory.errors import UnknownMember
 from community.groups.errors import CommunityErrorCode
 from community.groups.repository import Position
 from community.groups.views import GroupView
@@ -43,6 +44,8 @@ graphql_enum(
         "COMMUNITY_INVALID_GROUP": "The group breaks a rule (capacity, scope name or name).",
         "COMMUNITY_GROUP_FULL": "The group already has as many members as its capacity.",
         "COMMUNITY_GROUP_NOT_FOUND": "No group has this id.",
+        "COMMUNITY_UNKNOWN_MEMBER": "No active member has this id: never registered, not yet known to community, "
+        "or closed.",
     },
 )
 graphql_enum(
@@ -100,7 +103,19 @@ class GroupNotFoundError(Error):
     group_id: uuid.UUID = strawberry.field(description="The id that matched no group.")
 
 
-HANDLERS = error_handlers({GroupFull: GroupFullError, GroupNotFound: GroupNotFoundError})
+@strawberry.type(
+    name="CommunityUnknownMemberError",
+    description="No active member has this id: the members service never registered them (or community has not "
+    "heard of the registration yet, usually for well under a second), or they were closed. Nothing was changed."
+)
+class UnknownMemberError(Error):
+    code: CommunityErrorCode = strawberry.field(description="COMMUNITY_UNKNOWN_MEMBER.")
+    member_id: uuid.UUID = strawberry.field(description="The id that matched no active member.")
+
+
+HANDLERS = error_handlers(
+    {GroupFull: GroupFullError, GroupNotFound: GroupNotFoundError, UnknownMember: UnknownMemberError}
+)
 
 
 # --------------------------------------------------------------------------------------------- loaders
@@ -213,7 +228,7 @@ class JoinGroupSuccess:
 
 
 JoinGroupPayload = Annotated[
-    JoinGroupSuccess | GroupFullError | GroupNotFoundError,
+    JoinGroupSuccess | GroupFullError | GroupNotFoundError | UnknownMemberError,
     strawberry.union("JoinGroupPayload", description="The outcome of joinGroup."),
 ]
 
@@ -222,7 +237,8 @@ JoinGroupPayload = Annotated[
 class Mutation:
     @strawberry.mutation(
         description="Put a member into a group as an ordinary member. Idempotent: joining a group one is already "
-        "in succeeds with alreadyMember=true and changes nothing. A full group answers GroupFullError. "
+        "in succeeds with alreadyMember=true and changes nothing. A full group answers GroupFullError; a member "
+        "community does not know as active answers CommunityUnknownMemberError. "
         "Needs groups:write.",
         permission_classes=[requires(Scope.GROUPS_WRITE)],
     )

@@ -7,6 +7,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 
+from community.directory.service import require_active
 from community.groups.repository import Position
 from community.groups.views import GroupView
 from community.memberships.errors import GroupFull, GroupNotFound
@@ -25,14 +26,15 @@ async def join_group(
     The group row is locked (SELECT … FOR UPDATE) so concurrent joins see each other's counts and the capacity
     holds; the database's CHECK backs it. Joining again is idempotent: the existing membership comes back with
     `already_member` and nothing changes, even when the group is full meanwhile.
-    The member lives in the members service, which this service must not import or query: the id is taken
-    on trust here, and membership sync from WeCom events will reconcile it later.
-    Raises GroupNotFound or GroupFull and then writes nothing.
+    The member lives in the members service, which this service must not query: community's member directory,
+    kept from members' events, says whether they exist and are active.
+    Raises GroupNotFound, UnknownMember or GroupFull and then writes nothing.
     """
     async with uow:
         group = await uow.groups.get(group_id, for_update=True)
         if group is None:
             raise GroupNotFound("no group has this id", group_id=group_id)
+        await require_active(uow, member_id)
         existing = await uow.memberships.get(group_id, member_id)
         if existing is not None:
             return Joining(GroupView.of(group), MembershipView.of(existing), already_member=True)

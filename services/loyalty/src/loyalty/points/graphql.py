@@ -11,6 +11,7 @@ from typing import Annotated
 import strawberry
 
 from loyalty.context import LoyaltyInfo
+from loyalty.directory.errors import UnknownMember
 from loyalty.points.errors import IdempotencyKeyReused, InsufficientPoints, InvalidAdjustment, LoyaltyErrorCode
 from loyalty.points.models import EntryKind
 from loyalty.points.service import Adjustment, adjust_points_batch, balances, ledger_page, ledger_size
@@ -39,6 +40,8 @@ graphql_enum(
         "LOYALTY_INSUFFICIENT_POINTS": "The debit would take the balance below zero.",
         "LOYALTY_IDEMPOTENCY_KEY_REUSED": "The idempotency key was already used by this caller for another request.",
         "LOYALTY_INVALID_ADJUSTMENT": "Zero or too many points, a missing reason, or a malformed key.",
+        "LOYALTY_UNKNOWN_MEMBER": "No active member has this id: never registered, not yet known to loyalty, or "
+        "closed.",
     },
 )
 graphql_enum(
@@ -72,8 +75,19 @@ class InvalidAdjustmentError(Error):
     code: LoyaltyErrorCode = strawberry.field(description="LOYALTY_INVALID_ADJUSTMENT.")
 
 
+@strawberry.type(
+    name="LoyaltyUnknownMemberError",
+    description="No active member has this id: the members service never registered them (or loyalty has not "
+    "heard of the registration yet, usually for well under a second), or they were closed. Nothing was changed."
+)
+class UnknownMemberError(Error):
+    code: LoyaltyErrorCode = strawberry.field(description="LOYALTY_UNKNOWN_MEMBER.")
+    member_id: uuid.UUID = strawberry.field(description="The id that matched no active member.")
+
+
 HANDLERS = error_handlers(
     {
+        UnknownMember: UnknownMemberError,
         InsufficientPoints: InsufficientPointsError,
         IdempotencyKeyReused: IdempotencyKeyReusedError,
         InvalidAdjustment: InvalidAdjustmentError,
@@ -188,7 +202,11 @@ class AdjustPointsSuccess:
 
 
 AdjustPointsPayload = Annotated[
-    AdjustPointsSuccess | InsufficientPointsError | IdempotencyKeyReusedError | InvalidAdjustmentError,
+    AdjustPointsSuccess
+    | UnknownMemberError
+    | InsufficientPointsError
+    | IdempotencyKeyReusedError
+    | InvalidAdjustmentError,
     strawberry.union("AdjustPointsPayload", description="The outcome of one points adjustment."),
 ]
 
@@ -226,7 +244,7 @@ class Query:
 class Mutation:
     @strawberry.mutation(
         description="Add or take points with a reason, exactly once per idempotency key; the balance never goes "
-        "below zero. Needs points:write.",
+        "below zero. A member loyalty does not know as active answers LoyaltyUnknownMemberError. Needs points:write.",
         permission_classes=[requires(Scope.POINTS_WRITE)],
     )
     async def adjust_points(self, info: LoyaltyInfo, input: AdjustPointsInput) -> AdjustPointsPayload:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from loyalty.directory.service import unknown_members
 from loyalty.points.errors import IdempotencyKeyReused, InsufficientPoints
 from loyalty.points.models import EntryKind
 from loyalty.points.rules import check_adjustment
@@ -32,8 +33,9 @@ async def post_entries(
     Locks the members' accounts in id order, looks the caller's keys up, appends each entry and moves each
     balance; answers one result per posting, in order. A key already used by this caller with the same request
     replays its first result; with another request it is IdempotencyKeyReused. A debit the balance cannot cover
-    is InsufficientPoints. Those results are returned, not raised: one refused posting does not hold back the
-    others, and nothing is written for it.
+    is InsufficientPoints; a member the directory does not hold as active is UnknownMember (checked for the whole
+    batch in one query, in the same transaction). Those results are returned, not raised: one refused posting
+    does not hold back the others, and nothing is written for it.
     """
     for attempt in range(1, _ATTEMPTS + 1):
         try:
@@ -45,7 +47,8 @@ async def post_entries(
 
 async def _post(uow: LoyaltyUnitOfWork, postings: Sequence[Posting], *, actor: str) -> list[Posted | DomainError]:
     async with uow:
-        balances = await uow.ledger.lock_accounts([p.member_id for p in postings])
+        refused = await unknown_members(uow, {p.member_id for p in postings})
+        balances = await uow.ledger.lock_accounts([p.member_id for p in postings if p.member_id not in refused])
         known = {
             row["idempotency_key"]: EntryView.from_mapping(row)
             for row in await uow.ledger.by_keys(actor, [p.idempotency_key for p in postings])
@@ -54,6 +57,9 @@ async def _post(uow: LoyaltyUnitOfWork, postings: Sequence[Posting], *, actor: s
         results: list[Posted | DomainError] = []
         written: list[dict[str, Any]] = []
         for index, posting in enumerate(postings):
+            if (unknown := refused.get(posting.member_id)) is not None:
+                results.append(unknown)
+                continue
             balance = balances[posting.member_id]
             if (prior := known.get(posting.idempotency_key)) is not None:
                 results.append(_replay(prior, posting, balance=balance))
@@ -140,8 +146,8 @@ async def adjust_points(
     """Credit (points > 0) or debit (points < 0) a member's balance with a reason, once per idempotency key.
 
     The same key with the same request replays the first result (`replayed`), so callers can retry freely.
-    Raises InvalidAdjustment, InsufficientPoints (the balance never goes below zero) or IdempotencyKeyReused;
-    then nothing is written.
+    Raises InvalidAdjustment, UnknownMember (not in the directory, or closed), InsufficientPoints (the balance
+    never goes below zero) or IdempotencyKeyReused; then nothing is written.
     """
     adjustment = Adjustment(member_id, points, reason, idempotency_key)
     (result,) = await adjust_points_batch(uow, [adjustment], actor=actor, max_points=max_points)

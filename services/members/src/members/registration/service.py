@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from members.models import OUTBOX
 from members.pii import MobileVault
 from members.profile.models import Member, SourceChannel
 from members.profile.views import MemberView
+from members.registration.events import registered
 from members.registration.rules import clean_nickname, mask_mobile, normalise_mobile
 from members.uow import MembersUnitOfWork
+from yutang_shared.outbox import record
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +36,8 @@ async def register_member(
     """Register a member, or return the member already registered with that mobile.
 
     Registration is idempotent on the normalised mobile, so a retried or concurrent registration never
-    creates a duplicate. Raises InvalidMobile or InvalidNickname and then writes nothing.
+    creates a duplicate. A new member is announced with `member.registered` in the same transaction (a repeat
+    announces nothing). Raises InvalidMobile or InvalidNickname and then writes nothing.
     """
     normalised = normalise_mobile(mobile)
     name = clean_nickname(nickname)
@@ -49,6 +53,8 @@ async def register_member(
             )
         )
         member = MemberView.of(inserted or await uow.members.by_fingerprint(fingerprint))
+        if inserted is not None:
+            await record(uow.session, OUTBOX, [registered(member)])
         await uow.commit()
     created = inserted is not None
     if created:

@@ -55,7 +55,8 @@ def dead_letter_subject(service: str, consumer: str) -> str:
 
 
 async def connect(url: str, *, name: str) -> Client:
-    """A connection that keeps reconnecting for as long as the process lives (the server may restart)."""
+    """A connection that keeps reconnecting for as long as the process lives (the server may restart); `url` may
+    list a cluster's servers separated by commas."""
 
     async def disconnected() -> None:
         log.warning("NATS disconnected", extra={"nats": name})
@@ -67,7 +68,7 @@ async def connect(url: str, *, name: str) -> Client:
         log.warning("NATS error: %s", exc, extra={"nats": name})
 
     return await nats.connect(
-        url,
+        [server.strip() for server in url.split(",") if server.strip()],
         name=name,
         max_reconnect_attempts=-1,
         reconnect_time_wait=0.5,

@@ -45,6 +45,7 @@ class Relay:
         js: JetStreamContext,
         batch: int = BATCH,
         poll_seconds: float = POLL_SECONDS,
+        ack_timeout: float = ACK_TIMEOUT_SECONDS,
         replicas: int = 1,
     ) -> None:
         self.service = service
@@ -54,6 +55,7 @@ class Relay:
         self.js = js
         self.batch = batch
         self.poll_seconds = poll_seconds
+        self.ack_timeout = ack_timeout
         self.replicas = replicas
         self._wake = asyncio.Event()
 
@@ -131,7 +133,7 @@ class Relay:
             log.exception("relay could not send an event")
         if not futures:
             return 0
-        done, pending = await asyncio.wait(futures, timeout=ACK_TIMEOUT_SECONDS)
+        done, pending = await asyncio.wait(futures, timeout=self.ack_timeout)
         for future in pending:
             future.cancel()
         acked = 0
