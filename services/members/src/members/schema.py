@@ -8,13 +8,14 @@ from __future__ import annotations
 from types import ModuleType
 
 from members.audit import graphql as audit
+from members.identity import graphql as identity
 from members.orders import graphql as orders
 from members.organisation import graphql as organisation
 from members.profile import graphql as profile
 from members.registration import graphql as registration
 from yutang_shared.graphql import feature_schema
 
-FEATURES: tuple[ModuleType, ...] = (profile, registration, orders, organisation, audit)
+FEATURES: tuple[ModuleType, ...] = (profile, registration, orders, organisation, audit, identity)
 
 
 schema = feature_schema(FEATURES, types=[profile.Member])
