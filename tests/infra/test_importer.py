@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from members.config import MembersSettings
 from members.pii import MobileVault
+from tests.members.orders.conftest import make_stores
 from yutang_dev.importer import import_members, import_orders
 from yutang_dev.importer.sealing import BulkSealer
 
@@ -95,6 +96,7 @@ async def test_members_import_rejects_with_line_numbers_and_a_rerun_adds_nothing
 
 
 async def _members(engine: AsyncEngine, database_url: str, tmp_path: Path) -> uuid.UUID:
+    await make_stores(engine, "S001")
     source = write_csv(tmp_path / "m.csv", ["mobile", "source_channel"], [["13800138000", "ads"]])
     await import_members(source, database_url=database_url, vault=MobileVault(key()), key=key(), console=console()[0])
     member_id: uuid.UUID = await scalar(engine, "SELECT id FROM members.members")
@@ -126,7 +128,7 @@ async def test_orders_import_validates_marks_imported_and_reruns_idempotently(
             ["O3", str(uuid.uuid4()), "", "S001", "in_store", "1000", "300", YESTERDAY, LINES],
             ["O4", str(member), "", "S001", "in_store", "0", "0", YESTERDAY, ""],
             ["O5", str(member), "", "S001", "in_store", "999", "300", YESTERDAY, LINES],
-            ["O6", str(member), "", "S 1", "in_store", "100", "", YESTERDAY, ""],
+            ["O6", str(member), "", "S999", "in_store", "100", "", YESTERDAY, ""],
             ["O7", str(member), "", "S001", "teleport", "100", "", YESTERDAY, ""],
             ["O8", str(member), "", "S001", "in_store", "100", "", "1999-01-01T00:00:00Z", ""],
             ["O9", str(member), "", "S001", "in_store", "100", "", "2999-01-01T00:00:00Z", ""],
@@ -148,7 +150,11 @@ async def test_orders_import_validates_marks_imported_and_reruns_idempotently(
     with rejects.open() as handle:
         rows = list(csv.DictReader(handle))
     assert [(r["line"], r["external_id"]) for r in rows] == [(str(n + 1), f"O{n}") for n in range(3, 12)]
-    assert {r["reason"] for r in rows} >= {"unknown member", "lines do not add up to paid_fen + discount_fen"}
+    assert {r["reason"] for r in rows} >= {
+        "unknown member",
+        "unknown store",
+        "lines do not add up to paid_fen + discount_fen",
+    }
     assert await scalar(engine, "SELECT bool_and(imported AND NOT earns_points) FROM members.orders")
     assert await scalar(engine, "SELECT count(*) FROM members.outbox WHERE type = 'order.paid'") == 0
     assert await scalar(engine, "SELECT count(*) FROM members.outbox WHERE type = 'orders.imported'") == 2

@@ -120,6 +120,7 @@ async def test_a_partner_records_an_order_and_a_replay(members_api: SubgraphClie
         ({"occurredAt": "2999-01-01T00:00:00+00:00"}, "InvalidOccurredAtError", "MEMBERS_INVALID_OCCURRED_AT"),
         ({"occurredAt": "1999-12-31T00:00:00+00:00"}, "InvalidOccurredAtError", "MEMBERS_INVALID_OCCURRED_AT"),
         ({"storeCode": "no such store!"}, "UnknownStoreError", "MEMBERS_UNKNOWN_STORE"),
+        ({"storeCode": "S999"}, "UnknownStoreError", "MEMBERS_UNKNOWN_STORE"),
         ({"memberId": str(uuid.uuid4())}, "UnknownMemberError", "MEMBERS_UNKNOWN_MEMBER"),
         ({"memberId": None, "mobile": "13900139000"}, "UnknownMemberError", "MEMBERS_UNKNOWN_MEMBER"),
         ({"mobile": "13800138000"}, "InvalidOrderError", "MEMBERS_INVALID_ORDER"),

@@ -109,14 +109,6 @@ class OrderRepository:
             for row in (await self.session.execute(statement)).all()
         ]
 
-    async def unknown_stores(self, codes: Sequence[str]) -> set[str]:
-        """The codes among `codes` that name no store.
-
-        The stores table belongs to the organisation feature, which is not in this service yet: until it is,
-        every well-formed code is accepted (the format is checked by the rules) and stored as given.
-        """
-        return set()
-
     # ----------------------------------------------------------------------------------------------- orders
 
     async def orders_by_keys(self, client: str, external_ids: Sequence[str]) -> list[Order]:

@@ -157,7 +157,8 @@ async def _record(
             row.external_id: OrderView.of(row)
             for row in await uow.orders.orders_by_keys(client, [order.external_id for order in valid])
         }
-        unknown_stores = await uow.orders.unknown_stores(sorted({order.store_code for order in valid}))
+        codes = sorted({order.store_code for order in valid})
+        unknown_stores = set(codes) - set(await uow.organisation.region_of_stores(codes)) if codes else set()
         results: list[Recorded | DomainError] = []
         written: list[OrderView] = []
         for item in checked:

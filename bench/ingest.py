@@ -1,0 +1,279 @@
+"""Ingest benchmarks: the bulk import of generated CSV files beside a raw COPY of the same files into a plain
+table (goal ≥ 0.5×), and batched order ingest through the gateway (recordOrders ×100) beside raw batched SQL
+inserts of the same rows.
+
+Standalone (the import half needs no stack): python -m bench.ingest [--members 100000] [--orders 1000000]
+10M orders is `--orders 10000000` (minutes and several GB of disk); it is never the default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import random
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg  # type: ignore[import-untyped]
+from rich.console import Console
+
+from bench.api import Api, success
+from bench.raw import asyncpg_dsn
+from members.config import MembersSettings
+from members.pii import MobileVault
+from yutang_dev.importer import import_members, import_orders
+from yutang_dev.keys import ensure_keys
+from yutang_dev.migrate import upgrade
+from yutang_dev.pg import EmbeddedPostgres
+
+CATEGORIES = ("tea", "snacks", "fruit", "dairy", "bakery")
+CHANNELS = ("in_store", "mini_program", "delivery_platform", "live_stream", "community_group")
+RECORD_ORDERS = """mutation($i: [RecordOrderInput!]!) { recordOrders(inputs: $i) {
+  __typename ... on Error { message } } }"""
+
+
+# ------------------------------------------------------------------------------------------- CSV files
+
+
+def write_members(path: Path, count: int) -> list[str]:
+    """A members CSV of `count` distinct mobiles; the mobiles, for the orders file."""
+    mobiles = [f"13{i:09d}" for i in range(count)]
+    with path.open("w", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(["mobile", "nickname", "source_channel", "registered_at"])
+        for i, mobile in enumerate(mobiles):
+            out.writerow([mobile, f"m{i}", "store_qr", "2024-01-01 10:00:00"])
+    return mobiles
+
+
+def order_lines(rng: random.Random) -> tuple[list[dict[str, Any]], int]:
+    lines: list[dict[str, Any]] = [
+        {
+            "sku": f"SKU{rng.randrange(5000)}",
+            "category": rng.choice(CATEGORIES),
+            "quantity": rng.randint(1, 3),
+            "unit_price_fen": rng.randrange(100, 10000),
+            "discounted": rng.random() < 0.3,
+        }
+        for _ in range(rng.randint(1, 4))
+    ]
+    return lines, sum(line["quantity"] * line["unit_price_fen"] for line in lines)
+
+
+def write_orders(path: Path, member_ids: Sequence[str], count: int, seed: int = 7) -> None:
+    """An orders CSV by member id: one to four lines each, a discount, the last three years."""
+    rng = random.Random(seed)
+    start = datetime.now(UTC) - timedelta(days=3 * 365)
+    with path.open("w", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(
+            ["external_id", "member_id", "store_code", "channel", "paid_fen", "discount_fen", "occurred_at", "lines"]
+        )
+        for i in range(count):
+            lines, gross = order_lines(rng)
+            discount = gross // 10
+            at = start + timedelta(seconds=rng.randrange(3 * 365 * 86400))
+            out.writerow(
+                [
+                    f"H{i}",
+                    rng.choice(member_ids),
+                    f"S{rng.randrange(200):03d}",
+                    rng.choice(CHANNELS),
+                    gross - discount,
+                    discount,
+                    at.isoformat(),
+                    json.dumps(lines, separators=(",", ":")),
+                ]
+            )
+
+
+# --------------------------------------------------------------------------------------- import vs COPY
+
+
+async def ensure_stores(conn: Any, count: int = 200) -> None:
+    """Stores S000…S199 in one region: orders name existing stores."""
+    region = await conn.fetchval(
+        "INSERT INTO members.regions (id, code, name) VALUES (gen_random_uuid(), 'BENCH', 'Bench') "
+        "ON CONFLICT (code) DO UPDATE SET name = excluded.name RETURNING id"
+    )
+    await conn.execute(
+        "INSERT INTO members.stores (id, code, name, region_id) SELECT gen_random_uuid(), c, c, $1 "
+        "FROM (SELECT 'S' || lpad(n::text, 3, '0') AS c FROM generate_series(0, $2 - 1) AS n) AS s "
+        "ON CONFLICT (code) DO NOTHING",
+        region,
+        count,
+    )
+
+
+async def raw_copy(dsn: str, path: Path) -> float:
+    """Seconds to COPY the file into a plain text table with the file's columns (the baseline)."""
+    with path.open() as handle:
+        columns = next(csv.reader(handle))
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("DROP TABLE IF EXISTS public.bench_raw_copy")
+        await conn.execute(f"CREATE TABLE public.bench_raw_copy ({', '.join(f'{c} text' for c in columns)})")
+        started = time.perf_counter()
+        await conn.copy_to_table("bench_raw_copy", schema_name="public", source=path, format="csv", header=True)
+        elapsed = time.perf_counter() - started
+        await conn.execute("DROP TABLE public.bench_raw_copy")
+    finally:
+        await conn.close()
+    return elapsed
+
+
+async def measure_import(database_url: str, work: Path, *, members: int, orders: int) -> list[str]:
+    """Generate the files, import them twice (the second run adds nothing) and COPY them raw; report lines."""
+    key = MembersSettings(database_url=database_url).pii_key_bytes()
+    vault = MobileVault(key)
+    quiet = Console(file=open("/dev/null", "w"))  # noqa: SIM115, ASYNC230 (a sink for the progress bar)
+    print(f"generating {members:,} members and {orders:,} orders…", flush=True)
+    write_members(work / "members.csv", members)
+    members_report = await import_members(
+        work / "members.csv", database_url=database_url, vault=vault, key=key, console=quiet
+    )
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    await ensure_stores(conn)
+    ids = [str(row[0]) for row in await conn.fetch("SELECT id FROM members.members")]
+    await conn.close()
+    write_orders(work / "orders.csv", ids, orders)
+    orders_report = await import_orders(work / "orders.csv", database_url=database_url, vault=vault, console=quiet)
+    rerun = await import_orders(work / "orders.csv", database_url=database_url, vault=vault, console=quiet)
+    dsn = asyncpg_dsn(database_url)
+    raw_members, raw_orders = await raw_copy(dsn, work / "members.csv"), await raw_copy(dsn, work / "orders.csv")
+    lines = []
+    for label, report, raw in (
+        (f"import members ×{members:,}", members_report, raw_members),
+        (f"import orders ×{orders:,}", orders_report, raw_orders),
+        (f"re-import orders ×{orders:,} (adds nothing)", rerun, raw_orders),
+    ):
+        rate, raw_rate = report.read / report.total_seconds, report.read / raw
+        steps = ", ".join(f"{k} {v:.1f}s" for k, v in report.seconds.items())
+        lines.append(
+            f"  {label:<44} {rate:10,.0f} rows/s  raw COPY {raw_rate:10,.0f} rows/s  {rate / raw_rate:5.2f}×"
+            f"  (goal ≥ 0.5×)  [{steps}]"
+        )
+    return lines
+
+
+# ------------------------------------------------------------------------------- gateway vs raw inserts
+
+
+def gateway_orders(member_ids: Sequence[str], tag: str, n: int, rng: random.Random) -> list[dict[str, Any]]:
+    """`n` recordOrders inputs for random members."""
+    items = []
+    for i in range(n):
+        lines, gross = order_lines(rng)
+        items.append(
+            {
+                "externalId": f"{tag}-{i}",
+                "memberId": rng.choice(member_ids),
+                "storeCode": "S001",
+                "channel": "IN_STORE",
+                "paidFen": gross,
+                "occurredAt": datetime.now(UTC).isoformat(),
+                "lines": [
+                    {
+                        "sku": x["sku"],
+                        "category": x["category"],
+                        "quantity": x["quantity"],
+                        "unitPriceFen": x["unit_price_fen"],
+                        "discounted": x["discounted"],
+                    }
+                    for x in lines
+                ],
+            }
+        )
+    return items
+
+
+_RAW_INSERT = """
+INSERT INTO members.orders (id, client, external_id, member_id, store_code, guide, channel, paid_fen, discount_fen,
+    refunded_fen, lines, occurred_at, earns_points, imported, content_hash)
+SELECT gen_random_uuid(), 'bench-raw', x, m, 'S001', NULL, 'in_store', p, 0, 0, l::jsonb, now(), true, false, ''
+FROM unnest($1::varchar[], $2::uuid[], $3::bigint[], $4::text[]) AS t(x, m, p, l)
+ON CONFLICT (client, external_id) DO NOTHING
+"""
+
+
+async def measure_gateway_ingest(
+    api: Api, database_url: str, member_ids: Sequence[str], *, batches: int = 20, clients: int = 3
+) -> list[str]:
+    """recordOrders ×100 through the gateway beside the same rows inserted raw (one unnest statement a batch)."""
+    rng = random.Random(11)
+    run = uuid.uuid4().hex[:8]
+    payloads = [gateway_orders(member_ids, f"g{run}-{b}", 100, rng) for b in range(batches)]
+
+    async def through_gateway(batch: list[dict[str, Any]]) -> None:
+        for payload in (await api.gateway(RECORD_ORDERS, {"i": batch}))["recordOrders"]:
+            success(payload, "recordOrders")
+
+    pool = await asyncpg.create_pool(asyncpg_dsn(database_url), min_size=clients, max_size=clients)
+
+    async def raw(batch: list[dict[str, Any]]) -> None:
+        lines = [json.dumps(item["lines"]) for item in batch]
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                _RAW_INSERT,
+                [f"r{i['externalId']}" for i in batch],
+                [uuid.UUID(i["memberId"]) for i in batch],
+                [i["paidFen"] for i in batch],
+                lines,
+            )
+
+    async def timed(call: Any) -> float:
+        queue = list(payloads)
+        started = time.perf_counter()
+
+        async def worker() -> None:
+            while queue:
+                await call(queue.pop())
+
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        return batches * 100 / (time.perf_counter() - started)
+
+    gateway_rate, raw_rate = await timed(through_gateway), await timed(raw)
+    await pool.close()
+    return [
+        f"  recordOrders ×100 via gateway, {clients} clients {gateway_rate:10,.0f} orders/s  raw batched SQL "
+        f"{raw_rate:10,.0f} orders/s  {gateway_rate / raw_rate:5.2f}×"
+    ]
+
+
+# ---------------------------------------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.ingest", description=__doc__)
+    parser.add_argument("--members", type=int, default=100_000)
+    parser.add_argument("--orders", type=int, default=1_000_000)
+    args = parser.parse_args(argv)
+    data = Path(tempfile.mkdtemp(prefix="yi-", dir="/tmp"))
+    pg = EmbeddedPostgres(data / "pg")
+    try:
+        ensure_keys(data)
+        import os
+
+        os.environ["YUTANG_DATA_DIR"] = str(data)
+        pg.start()
+        pg.ensure_database("bench")
+        url = pg.url("bench")
+        upgrade(url, ["members"])
+        for line in asyncio.run(measure_import(url, data, members=args.members, orders=args.orders)):
+            print(line)
+    finally:
+        pg.stop()
+        shutil.rmtree(data, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
