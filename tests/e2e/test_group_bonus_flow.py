@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from prefect import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
@@ -18,7 +21,8 @@ from prefect.testing.utilities import prefect_test_harness
 from tests.e2e.factories import make_group, make_member
 from tests.stack import Stack
 from tests.support import Tokens
-from yutang_flows import group_bonus
+from yutang_dev.flows_client import FlowsClient, ensure_flows_client
+from yutang_flows import credentials, group_bonus
 from yutang_flows.gateway import GatewayError
 from yutang_flows.group_bonus import (
     REFUSED_STATE,
@@ -29,18 +33,41 @@ from yutang_flows.group_bonus import (
     retry_if_transient,
 )
 
+REGISTER_CLIENT = """
+mutation($scopes: [String!]!) {
+  registerClient(name: "flows e2e", role: SERVICE, scopes: $scopes) {
+    __typename ... on ClientSecretSuccess { clientSecret client { clientId } }
+  }
+}
+"""
 BALANCE = (
     "query($id: UUID!) { member(id: $id) { loyalty { balance entries(first: 10) { edges { node { reason } } } } } }"
 )
 
 
 @pytest.fixture(scope="module")
-def prefect(stack: Stack, tokens: Tokens) -> Iterator[None]:
-    """A throwaway Prefect API, and the flows' service credential pointed at the test gateway."""
+def prefect_api(stack: Stack) -> Iterator[None]:
+    """A throwaway Prefect API, and the flows pointed at the test gateway."""
     with pytest.MonkeyPatch.context() as env, prefect_test_harness(server_startup_timeout=120):
         env.setenv("YUTANG_GATEWAY_URL", stack.gateway)
-        env.setenv("YUTANG_SERVICE_TOKEN", tokens.service("groups:read", "points:write"))
+        env.delenv("YUTANG_SERVICE_TOKEN", raising=False)
         yield
+
+
+@pytest.fixture
+def prefect(prefect_api: None, database_url: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> FlowsClient:
+    """The flows' service client, registered the way `make run` does it (each test truncates the tables, so each
+    test registers it again), as the flows' credential."""
+    client = ensure_flows_client(database_url, data_dir)
+    for name, value in client.env().items():
+        monkeypatch.setenv(name, value)
+    return client
+
+
+def register_client(stack: Stack, ops: str, *scopes: str) -> FlowsClient:
+    """A service client registered through the gateway by ops (registerClient)."""
+    result = stack.query(REGISTER_CLIENT, {"scopes": list(scopes)}, token=ops).json()["data"]["registerClient"]
+    return FlowsClient(result["client"]["clientId"], result["clientSecret"])
 
 
 @pytest.fixture
@@ -48,6 +75,11 @@ def no_retry_delay(monkeypatch: pytest.MonkeyPatch) -> None:
     """The flow's tasks with their retry policy and condition, but no wait between attempts."""
     for name in ("read_members_page", "grant_batch"):
         monkeypatch.setattr(group_bonus, name, getattr(group_bonus, name).with_options(retry_delay_seconds=0))
+
+
+def cached_token(client: FlowsClient, stack: Stack) -> str:
+    key = credentials.ClientCredentials(client.client_id, client.client_secret, credentials.token_url(stack.gateway))
+    return credentials._cache[key].token
 
 
 def balance(stack: Stack, ops: str, member_id: str) -> int:
@@ -71,7 +103,7 @@ def final_state(state: State[Any]) -> State[Any]:
     return recorded
 
 
-def test_running_the_flow_twice_grants_each_member_once(stack: Stack, ops: str, prefect: None) -> None:
+def test_running_the_flow_twice_grants_each_member_once(stack: Stack, ops: str, prefect: FlowsClient) -> None:
     members = [make_member(stack, ops, f"1350013500{i}", points=10 * i) for i in range(3)]
     group = make_group(stack, ops, *members)
 
@@ -83,7 +115,7 @@ def test_running_the_flow_twice_grants_each_member_once(stack: Stack, ops: str, 
     assert [balance(stack, ops, m) for m in members] == [88, 98, 108]
 
 
-def test_a_retried_batch_grants_nothing_twice(stack: Stack, ops: str, prefect: None) -> None:
+def test_a_retried_batch_grants_nothing_twice(stack: Stack, ops: str, prefect: FlowsClient) -> None:
     member = make_member(stack, ops, "13400134000")
 
     first = grant_batch.fn([member], 5, "重试测试", "retry-run", 1)
@@ -93,7 +125,7 @@ def test_a_retried_batch_grants_nothing_twice(stack: Stack, ops: str, prefect: N
     assert balance(stack, ops, member) == 5
 
 
-def test_a_new_run_key_is_a_new_grant(stack: Stack, ops: str, prefect: None) -> None:
+def test_a_new_run_key_is_a_new_grant(stack: Stack, ops: str, prefect: FlowsClient) -> None:
     member = make_member(stack, ops, "13300133000")
     group = make_group(stack, ops, member)
 
@@ -108,7 +140,7 @@ def test_a_new_run_key_is_a_new_grant(stack: Stack, ops: str, prefect: None) -> 
     [(0, "bad", "points"), (100_001, "bad", "points"), (5, "no spaces allowed", "run_key")],
 )
 def test_bad_parameters_fail_before_any_grant(
-    stack: Stack, ops: str, prefect: None, points: int, run_key: str, parameter: str
+    stack: Stack, ops: str, prefect: FlowsClient, points: int, run_key: str, parameter: str
 ) -> None:
     member = make_member(stack, ops, f"132001320{points % 10}{len(run_key) % 10}")
     group = make_group(stack, ops, member)
@@ -120,7 +152,7 @@ def test_bad_parameters_fail_before_any_grant(
 
 
 @pytest.mark.usefixtures("no_retry_delay")
-def test_an_unknown_group_fails_the_run_at_once(prefect: None) -> None:
+def test_an_unknown_group_fails_the_run_at_once(prefect: FlowsClient) -> None:
     missing = uuid.uuid4()
 
     state = grant_group_bonus(group_id=missing, points=5, reason="群活动奖励", run_key="unknown", return_state=True)
@@ -132,13 +164,15 @@ def test_an_unknown_group_fails_the_run_at_once(prefect: None) -> None:
 
 
 @pytest.mark.usefixtures("no_retry_delay")
-def test_a_permission_refusal_is_not_retried(stack: Stack, ops: str, tokens: Tokens, prefect: None) -> None:
-    # given: the flows' credential may read groups but not write points
+def test_a_permission_refusal_is_not_retried(stack: Stack, ops: str, prefect: FlowsClient) -> None:
+    # given: the flows' client may read groups but not write points
     member = make_member(stack, ops, "13100131000")
     group = make_group(stack, ops, member)
+    reader = register_client(stack, ops, "groups:read")
 
     with pytest.MonkeyPatch.context() as env:
-        env.setenv("YUTANG_SERVICE_TOKEN", tokens.service("groups:read"))
+        for name, value in reader.env().items():
+            env.setenv(name, value)
         state = grant_group_bonus(
             group_id=group["id"], points=5, reason="群活动奖励", run_key="no-perm", return_state=True
         )
@@ -151,8 +185,50 @@ def test_a_permission_refusal_is_not_retried(stack: Stack, ops: str, tokens: Tok
     assert balance(stack, ops, member) == 0
 
 
+def test_the_flows_get_one_token_for_their_client_and_reuse_it(stack: Stack, ops: str, prefect: FlowsClient) -> None:
+    member = make_member(stack, ops, "13600136000")
+    group = make_group(stack, ops, member)
+
+    grant_group_bonus(group_id=group["id"], points=3, reason="群活动奖励", run_key="cached-1")
+    token = cached_token(prefect, stack)
+    grant_group_bonus(group_id=group["id"], points=3, reason="群活动奖励", run_key="cached-2")
+
+    assert cached_token(prefect, stack) == token
+    assert jwt.decode(token, options={"verify_signature": False})["client_id"] == prefect.client_id
+    assert balance(stack, ops, member) == 6
+
+
+def test_a_token_the_gateway_refuses_is_replaced_once(stack: Stack, ops: str, prefect: FlowsClient) -> None:
+    # given: the cached token of the flows' client is one the gateway refuses (401)
+    member = make_member(stack, ops, "13600136001")
+    group = make_group(stack, ops, member)
+    client = credentials.ClientCredentials(
+        prefect.client_id, prefect.client_secret, credentials.token_url(stack.gateway)
+    )
+    credentials._cache[client] = credentials._Cached("not-a-token", time.monotonic() + 3600)
+
+    summary = grant_group_bonus(group_id=group["id"], points=4, reason="群活动奖励", run_key="refused-token")
+
+    assert summary.granted == 1
+    assert cached_token(prefect, stack) != "not-a-token"
+
+
+def test_without_a_client_the_flows_use_the_service_token(
+    stack: Stack, ops: str, tokens: Tokens, prefect: FlowsClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    member = make_member(stack, ops, "13600136002")
+    group = make_group(stack, ops, member)
+    monkeypatch.delenv("YUTANG_CLIENT_ID")
+    monkeypatch.setenv("YUTANG_SERVICE_TOKEN", tokens.service("groups:read", "points:write"))
+
+    summary = grant_group_bonus(group_id=group["id"], points=2, reason="群活动奖励", run_key="fallback")
+
+    assert summary.granted == 1
+    assert balance(stack, ops, member) == 2
+
+
 @pytest.mark.usefixtures("no_retry_delay")
-def test_an_unreachable_gateway_is_retried(prefect: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unreachable_gateway_is_retried(prefect: FlowsClient, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("YUTANG_GATEWAY_URL", "http://127.0.0.1:9/graphql")  # discard port: connection refused
 
     state = grant_group_bonus(group_id=uuid.uuid4(), points=5, reason="群活动奖励", run_key="down", return_state=True)
@@ -161,7 +237,7 @@ def test_an_unreachable_gateway_is_retried(prefect: None, monkeypatch: pytest.Mo
     assert attempts(state) == {"read members page 1": 4}  # the first attempt and 3 retries
 
 
-def test_a_run_with_refused_members_ends_failed_and_counts_them(stack: Stack, ops: str, prefect: None) -> None:
+def test_a_run_with_refused_members_ends_failed_and_counts_them(stack: Stack, ops: str, prefect: FlowsClient) -> None:
     # given: one member already holds this run's key for another amount, so loyalty refuses reusing it
     reused, fresh = make_member(stack, ops, "13000130000"), make_member(stack, ops, "13000130001")
     group = make_group(stack, ops, reused, fresh)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
+import pytest
 from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from yutang_dev.keys import KeyPaths, ensure_keys
+from yutang_dev.keys import KeyPaths, KeyRotationError, drop_previous_jwt_key, ensure_keys, rotate_jwt_key
+from yutang_shared.auth import private_key_id, public_key_id
 
 
 def _mode(path: Path) -> int:
@@ -68,3 +70,46 @@ def test_loose_permissions_are_tightened(short_dir: Path) -> None:
 
 def _all(paths: KeyPaths) -> list[Path]:
     return [paths.jwt_private, paths.jwt_public, paths.gateway_secret, paths.pii_key]
+
+
+def test_rotating_keeps_the_old_public_key_as_previous_and_signs_with_a_new_key(short_dir: Path) -> None:
+    paths = ensure_keys(short_dir)
+    old_public, old_private = paths.jwt_public.read_text(), paths.jwt_private.read_text()
+
+    rotation = rotate_jwt_key(short_dir)
+
+    assert paths.jwt_previous_public.read_text() == old_public
+    assert paths.jwt_private.read_text() != old_private
+    assert rotation.previous_kid == public_key_id(old_public)
+    assert rotation.kid == private_key_id(paths.jwt_private.read_text()) == public_key_id(paths.jwt_public.read_text())
+    assert (_mode(paths.jwt_private), _mode(paths.jwt_public), _mode(paths.jwt_previous_public)) == (
+        0o600,
+        0o644,
+        0o644,
+    )
+    assert ensure_keys(short_dir) == paths  # and ensure_keys leaves the rotated keys alone
+    assert private_key_id(paths.jwt_private.read_text()) == rotation.kid
+
+
+def test_rotating_again_waits_for_the_previous_key_to_be_dropped(short_dir: Path) -> None:
+    first = rotate_jwt_key(short_dir)
+
+    with pytest.raises(KeyRotationError, match=first.previous_kid):
+        rotate_jwt_key(short_dir)
+    dropped = drop_previous_jwt_key(short_dir)
+    second = rotate_jwt_key(short_dir)
+
+    assert dropped == first.previous_kid
+    assert second.previous_kid == first.kid
+    assert drop_previous_jwt_key(short_dir) == first.kid
+    assert drop_previous_jwt_key(short_dir) is None
+    assert rotate_jwt_key(short_dir, force=False).previous_kid == second.kid
+
+
+def test_forced_rotation_replaces_the_previous_key(short_dir: Path) -> None:
+    first = rotate_jwt_key(short_dir)
+
+    second = rotate_jwt_key(short_dir, force=True)
+
+    assert second.previous_kid == first.kid
+    assert public_key_id(KeyPaths.under(short_dir).jwt_previous_public.read_text()) == first.kid

@@ -5,10 +5,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from yutang_dev.flows_client import FlowsClient
 from yutang_dev.keys import ensure_keys
 from yutang_dev.paths import repo_root
-from yutang_dev.stack import FLOWS_SCOPES, Ports, base_env, stack_specs
-from yutang_shared.auth import Role, verify_token
+from yutang_dev.stack import Ports, base_env, stack_specs
 
 
 def test_stack_specs_match_the_architecture(short_dir: Path) -> None:
@@ -16,7 +16,9 @@ def test_stack_specs_match_the_architecture(short_dir: Path) -> None:
     env = base_env(data_dir=short_dir, keys=keys, database_url="postgresql+asyncpg://u@/db?host=/tmp", source={})
     ports = Ports(gateway=5000, members=5001, loyalty=5002, community=5003, prefect=5200)
 
-    specs = {spec.name: spec for spec in stack_specs(env=env, ports=ports, with_prefect=True)}
+    client = FlowsClient("cli_flows", "flows-secret")
+
+    specs = {spec.name: spec for spec in stack_specs(env=env, ports=ports, with_prefect=True, flows_client=client)}
 
     # no MEMBERS_WECHAT_APP_ID: the fake WeChat/WeCom server runs first
     assert list(specs) == ["wechat", "members", "loyalty", "community", "gateway", "prefect", "flows"]
@@ -43,9 +45,9 @@ def test_stack_specs_match_the_architecture(short_dir: Path) -> None:
     assert flows.health_url is None
     assert flows.env["PREFECT_API_URL"] == "http://127.0.0.1:5200/api"
     assert flows.env["YUTANG_GATEWAY_URL"] == "http://127.0.0.1:5000/graphql"
-    principal = verify_token(flows.env["YUTANG_SERVICE_TOKEN"], keys.jwt_public.read_text())
-    assert principal.role is Role.SERVICE
-    assert principal.scopes == set(FLOWS_SCOPES)
+    assert (flows.env["YUTANG_CLIENT_ID"], flows.env["YUTANG_CLIENT_SECRET"]) == ("cli_flows", "flows-secret")
+    assert "YUTANG_SERVICE_TOKEN" not in flows.env
+    assert "YUTANG_CLIENT_SECRET" not in gateway.env  # only the flows hold the client's secret
 
 
 def test_without_prefect_only_subgraphs_and_gateway(short_dir: Path) -> None:
@@ -77,3 +79,13 @@ def test_configured_wechat_credentials_replace_the_fake(short_dir: Path) -> None
     assert "wechat" not in specs
     assert "MEMBERS_WECHAT_API_BASE" not in specs["members"].env
     assert specs["members"].env["YUTANG_JWKS_URL"] == "http://127.0.0.1:4001/.well-known/jwks.json"
+
+
+def test_an_explicit_service_token_reaches_the_flows(short_dir: Path) -> None:
+    source = {"YUTANG_SERVICE_TOKEN": "a-token"}
+    env = base_env(data_dir=short_dir, keys=ensure_keys(short_dir), database_url="postgresql://x", source=source)
+
+    specs = {spec.name: spec for spec in stack_specs(env=env, ports=Ports(), with_prefect=True)}
+
+    assert specs["flows"].env["YUTANG_SERVICE_TOKEN"] == "a-token"
+    assert "YUTANG_CLIENT_ID" not in specs["flows"].env

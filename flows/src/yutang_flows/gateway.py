@@ -1,4 +1,4 @@
-"""A small GraphQL client for the gateway, holding the flows' service credential (never database access)."""
+"""A small GraphQL client for the gateway, with the flows' service credential (never database access)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import uuid
 from typing import Any
 
 import httpx
+
+from yutang_flows.credentials import ClientCredentials, CredentialError, bearer_token, forget_token
 
 # Top-level error codes that mean the request itself is refused: the same request can never succeed.
 PERMANENT_CODES = frozenset(
@@ -37,20 +39,18 @@ def gateway_url() -> str:
     return os.environ.get("YUTANG_GATEWAY_URL", "http://127.0.0.1:4000/graphql")
 
 
-def service_token() -> str:
-    token = os.environ.get("YUTANG_SERVICE_TOKEN", "")
-    if not token:
-        raise GatewayError("YUTANG_SERVICE_TOKEN is not set: flows need a service credential for the gateway")
-    return token
-
-
 def execute(query: str, variables: dict[str, Any], *, request_id: str | None = None) -> dict[str, Any]:
-    """Run one GraphQL operation through the gateway and return `data`; raise GatewayError on any error."""
-    headers = {
-        "authorization": f"Bearer {service_token()}",
-        "x-request-id": request_id or f"flow-{uuid.uuid4().hex}",
-    }
-    response = httpx.post(gateway_url(), json={"query": query, "variables": variables}, headers=headers, timeout=30)
+    """Run one GraphQL operation through the gateway and return `data`; raise GatewayError on any error.
+
+    With a service client, a 401 drops the cached token and the request is sent once more with a new one."""
+    url = gateway_url()
+    request_id = request_id or f"flow-{uuid.uuid4().hex}"
+    token, client = _token(url)
+    response = _post(url, query, variables, token, request_id)
+    if response.status_code == 401 and client is not None:
+        forget_token(client, token)
+        token, client = _token(url)
+        response = _post(url, query, variables, token, request_id)
     if response.status_code != 200:
         raise GatewayError(
             f"gateway answered HTTP {response.status_code}: {response.text[:500]}",
@@ -62,6 +62,19 @@ def execute(query: str, variables: dict[str, Any], *, request_id: str | None = N
         raise GatewayError(f"gateway errors: {body['errors']}", codes=_codes(body))
     data: dict[str, Any] = body["data"]
     return data
+
+
+def _token(url: str) -> tuple[str, ClientCredentials | None]:
+    """The bearer token; a refused or unconfigured credential as a GatewayError (4xx ones are not retried)."""
+    try:
+        return bearer_token(url)
+    except CredentialError as exc:
+        raise GatewayError(str(exc), status=exc.status or 401, codes=(exc.code,) if exc.code else ()) from exc
+
+
+def _post(url: str, query: str, variables: dict[str, Any], token: str, request_id: str) -> httpx.Response:
+    headers = {"authorization": f"Bearer {token}", "x-request-id": request_id}
+    return httpx.post(url, json={"query": query, "variables": variables}, headers=headers, timeout=30)
 
 
 def _json_or_empty(response: httpx.Response) -> dict[str, Any]:

@@ -1,5 +1,5 @@
-"""Command line of `python -m yutang_dev`: run, token, pg start|stop|status|url, migrate upgrade|check|revision,
-import members|orders."""
+"""Command line of `python -m yutang_dev`: run, token, keys rotate|drop-previous, pg start|stop|status|url,
+migrate upgrade|check|revision, import members|orders, events dead-letters|replay|rebuild-directory."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from pathlib import Path
 
 from yutang_dev import migrate
 from yutang_dev.events import add_events_commands
+from yutang_dev.keys import KeyRotationError, drop_previous_jwt_key, rotate_jwt_key
+from yutang_dev.paths import data_dir
 from yutang_dev.pg import EmbeddedPostgres
 from yutang_dev.sql import DatabaseError
 from yutang_dev.tokens import TokenRequestError, add_token_arguments, token_from_args
@@ -69,11 +71,39 @@ def build_parser() -> argparse.ArgumentParser:
     add_token_arguments(token)
     token.set_defaults(handler=_token)
 
+    _add_keys(commands)
     _add_pg(commands)
     _add_migrate(commands)
     add_events_commands(commands)
     _add_import(commands)
     return parser
+
+
+def _add_keys(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser("keys", help="rotate the JWT signing key under $YUTANG_DATA_DIR/keys (README)")
+    actions = parser.add_subparsers(required=True, metavar="action")
+    rotate = actions.add_parser("rotate", help="new signing key; the current public key stays in the JWKS")
+    rotate.add_argument("--force", action="store_true", help="rotate even while a previous key is still published")
+    rotate.set_defaults(handler=_keys_rotate)
+    drop = actions.add_parser("drop-previous", help="stop publishing the previous key (after the token lifetime)")
+    drop.set_defaults(handler=_keys_drop_previous)
+
+
+def _keys_rotate(args: argparse.Namespace) -> int:
+    try:
+        rotation = rotate_jwt_key(data_dir(), force=args.force)
+    except KeyRotationError as exc:
+        log.error("%s", exc)
+        return 1
+    print(f"signing key {rotation.kid} (previous {rotation.previous_kid} stays in the JWKS)")
+    log.info("restart the members service so it signs with the new key (make run: Ctrl-C and start it again)")
+    return 0
+
+
+def _keys_drop_previous(args: argparse.Namespace) -> int:
+    kid = drop_previous_jwt_key(data_dir())
+    print(f"dropped previous key {kid}; restart the members service" if kid else "no previous key to drop")
+    return 0
 
 
 def _add_pg(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

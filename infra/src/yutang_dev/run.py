@@ -16,6 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 
+from yutang_dev.flows_client import FlowsClient, ensure_flows_client
 from yutang_dev.keys import KeyPaths, ensure_keys
 from yutang_dev.migrate import MigrationError, upgrade
 from yutang_dev.nats import EmbeddedNats
@@ -56,7 +57,9 @@ def run(*, with_prefect: bool = True, timeout: float = 180.0, ports: Ports | Non
             upgrade(database_url)
             nats_url = _nats_url(bus)
             env = base_env(data_dir=data, keys=keys, database_url=database_url, nats_url=nats_url)
-            with Supervisor(stack_specs(env=env, ports=ports, with_prefect=with_prefect), data_dir=data) as stack:
+            client = _flows_client(database_url, data) if with_prefect else None
+            specs = stack_specs(env=env, ports=ports, with_prefect=with_prefect, flows_client=client)
+            with Supervisor(specs, data_dir=data) as stack:
                 stack.wait_healthy(timeout)
                 print(
                     banner(ports=ports, keys=keys, with_prefect=with_prefect, pg=pg, data=data, nats_url=nats_url),
@@ -93,6 +96,14 @@ def _database_url(pg: EmbeddedPostgres | None) -> str:
     pg.start()
     pg.ensure_database(DATABASE)
     return pg.url(DATABASE)
+
+
+def _flows_client(database_url: str, data: Path) -> FlowsClient | None:
+    """The flows' service client (registered once, kept under keys/), unless YUTANG_SERVICE_TOKEN is set."""
+    if os.environ.get("YUTANG_SERVICE_TOKEN"):
+        log.info("flows call the gateway with YUTANG_SERVICE_TOKEN")
+        return None
+    return ensure_flows_client(database_url, data)
 
 
 def external_nats_url() -> str | None:

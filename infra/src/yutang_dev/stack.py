@@ -10,14 +10,12 @@ import socket
 from collections.abc import Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
+from yutang_dev.flows_client import FLOWS_SCOPES, FlowsClient
 from yutang_dev.keys import KeyPaths
 from yutang_dev.paths import python, repo_root
 from yutang_dev.supervisor import ChildFailedError, ProcessSpec, StackError, Supervisor, reap_leftovers
-from yutang_dev.tokens import mint_token
-from yutang_shared.auth import Role
 
 __all__ = [
     "FLOWS_SCOPES",
@@ -33,7 +31,6 @@ __all__ = [
 ]
 
 SUBGRAPHS = ("members", "loyalty", "community")
-FLOWS_SCOPES = ("groups:read", "points:write")  # what the flows call: group members, and grants
 _FLOWS_SETTLE_SECONDS = 8.0  # the flows server has no health URL: alive this long means it registered
 
 
@@ -91,8 +88,11 @@ def base_env(
     return env
 
 
-def stack_specs(*, env: dict[str, str], ports: Ports, with_prefect: bool) -> list[ProcessSpec]:
-    """The processes of docs/architecture.md: three subgraphs, the gateway and, optionally, Prefect and flows."""
+def stack_specs(
+    *, env: dict[str, str], ports: Ports, with_prefect: bool, flows_client: FlowsClient | None = None
+) -> list[ProcessSpec]:
+    """The processes of docs/architecture.md: three subgraphs, the gateway and, optionally, Prefect and flows
+    (which call the gateway as `flows_client`, else with `YUTANG_SERVICE_TOKEN` when the environment has one)."""
     root = repo_root()
     env = {**env, "YUTANG_JWKS_URL": f"http://127.0.0.1:{ports.members}/.well-known/jwks.json"}
     fake = uses_fake_wechat(env)
@@ -103,7 +103,8 @@ def stack_specs(*, env: dict[str, str], ports: Ports, with_prefect: bool) -> lis
         specs.insert(0, _fake_wechat(env=env, port=ports.wechat, root=root))
     specs.append(_gateway(env=env, ports=ports, root=root))
     if with_prefect:
-        specs += [_prefect_server(env=env, port=ports.prefect, root=root), _flows(env=env, ports=ports, root=root)]
+        flows = _flows(env=env, ports=ports, root=root, client=flows_client)
+        specs += [_prefect_server(env=env, port=ports.prefect, root=root), flows]
     return specs
 
 
@@ -194,7 +195,7 @@ def _prefect_server(*, env: dict[str, str], port: int, root: Path) -> ProcessSpe
     )
 
 
-def _flows(*, env: dict[str, str], ports: Ports, root: Path) -> ProcessSpec:
+def _flows(*, env: dict[str, str], ports: Ports, root: Path, client: FlowsClient | None) -> ProcessSpec:
     return ProcessSpec(
         name="flows",
         argv=[python(), "-m", "yutang_flows.serve"],
@@ -203,16 +204,8 @@ def _flows(*, env: dict[str, str], ports: Ports, root: Path) -> ProcessSpec:
             **_prefect_env(env),
             "PREFECT_API_URL": f"http://127.0.0.1:{ports.prefect}/api",
             "YUTANG_GATEWAY_URL": f"http://127.0.0.1:{ports.gateway}/graphql",
-            "YUTANG_SERVICE_TOKEN": env.get("YUTANG_SERVICE_TOKEN") or _service_token(env),
+            **(client.env() if client is not None else {}),
         },
         after=("prefect",),
         settle_seconds=_FLOWS_SETTLE_SECONDS,
-    )
-
-
-def _service_token(env: Mapping[str, str]) -> str:
-    """The flows' service credential, signed with the stack's private key; valid for a week of development."""
-    private_key = Path(env["YUTANG_JWT_PRIVATE_KEY_FILE"]).read_text()
-    return mint_token(
-        private_key, role=Role.SERVICE, subject="yutang-flows", scopes=FLOWS_SCOPES, ttl=timedelta(days=7)
     )
