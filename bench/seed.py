@@ -49,6 +49,7 @@ async def seed(api: Api, run: str) -> list[uuid.UUID]:
         return uuid.UUID(payload["group"]["id"])
 
     members = await in_parallel(range(MEMBERS), register)
+    await _directories_caught_up(api)
     groups = await in_parallel(range(GROUPS), create_group)
 
     async def join(pair: tuple[uuid.UUID, uuid.UUID]) -> None:
@@ -82,3 +83,23 @@ async def seed(api: Api, run: str) -> list[uuid.UUID]:
         flush=True,
     )
     return members
+
+
+async def _directories_caught_up(api: Api, within: float = 60.0) -> None:
+    """Wait until loyalty and community applied every member.registered (their /health shows no consumer lag and
+    members' outbox is empty): they refuse points and groups for members they have not heard of yet."""
+    deadline = time.perf_counter() + within
+    while time.perf_counter() < deadline:
+        health = {
+            name: (await api.client.get(url.removesuffix("/graphql") + "/health")).json()
+            for name, url in api.subgraph_urls.items()
+        }
+        consumers = [c for h in health.values() for c in h.get("events", {}).get("consumers", {}).values()]
+        if (
+            not health["members"].get("outbox", {}).get("unpublished")
+            and len(consumers) >= 2
+            and all(c.get("num_pending") == 0 and c.get("num_ack_pending") == 0 for c in consumers)
+        ):
+            return
+        await asyncio.sleep(0.05)
+    raise RuntimeError(f"the member directories did not catch up within {within:.0f} s")

@@ -58,8 +58,11 @@ async def connect(url: str, *, name: str) -> Client:
     """A connection that keeps reconnecting for as long as the process lives (the server may restart); `url` may
     list a cluster's servers separated by commas."""
 
+    client: list[Client] = []
+
     async def disconnected() -> None:
-        log.warning("NATS disconnected", extra={"nats": name})
+        if client and not (client[0].is_closed or client[0].is_draining):
+            log.warning("NATS disconnected", extra={"nats": name})
 
     async def reconnected() -> None:
         log.info("NATS reconnected", extra={"nats": name})
@@ -67,7 +70,7 @@ async def connect(url: str, *, name: str) -> Client:
     async def error(exc: Exception) -> None:
         log.warning("NATS error: %s", exc, extra={"nats": name})
 
-    return await nats.connect(
+    connection = await nats.connect(
         [server.strip() for server in url.split(",") if server.strip()],
         name=name,
         max_reconnect_attempts=-1,
@@ -78,6 +81,8 @@ async def connect(url: str, *, name: str) -> Client:
         reconnected_cb=reconnected,
         error_cb=error,
     )
+    client.append(connection)
+    return connection
 
 
 async def ensure_stream(js: JetStreamContext, service: str, *, replicas: int = 1) -> None:
@@ -105,6 +110,7 @@ async def ensure_dead_letters(js: JetStreamContext, *, replicas: int = 1) -> Non
             storage=StorageType.FILE,
             retention=RetentionPolicy.LIMITS,
             discard=DiscardPolicy.OLD,
+            duplicate_window=DUPLICATE_WINDOW_SECONDS,
             num_replicas=replicas,
         ),
     )
