@@ -52,6 +52,39 @@ def make_group(stack: Stack, ops: str, *members: str) -> dict[str, str]:
     return group
 
 
+ORGANISATION = """
+mutation {
+  r1: createRegion(input: {code: "R1", name: "华东"}) { __typename }
+  r2: createRegion(input: {code: "R2", name: "华南"}) { __typename }
+  s1: createStore(input: {code: "S1", name: "一号店", regionCode: "R1"}) { __typename }
+  s2: createStore(input: {code: "S2", name: "二号店", regionCode: "R1"}) { __typename }
+  s3: createStore(input: {code: "S3", name: "三号店", regionCode: "R2"}) { __typename }
+}
+"""
+HOME_STORE = """
+mutation($id: UUID!, $store: String!) {
+  updateMemberProfile(input: {memberId: $id, homeStoreCode: $store}) { __typename }
+}
+"""
+# The organisation make_organisation builds: store → region.
+REGION_OF = {"S1": "R1", "S2": "R1", "S3": "R2"}
+
+
+def make_organisation(stack: Stack, ops: str) -> None:
+    """Regions R1 (stores S1, S2) and R2 (store S3)."""
+    result = stack.query(ORGANISATION, token=ops).json()
+    assert all(v["__typename"].endswith("Success") for v in result["data"].values()), result
+
+
+def make_member_at(stack: Stack, ops: str, mobile: str, store: str | None) -> str:
+    """A member registered through the gateway whose home store is `store` (None: no home store)."""
+    member_id = make_member(stack, ops, mobile)
+    if store is not None:
+        moved = stack.query(HOME_STORE, {"id": member_id, "store": store}, token=ops).json()
+        assert moved["data"]["updateMemberProfile"]["__typename"] == "MemberSuccess", moved
+    return member_id
+
+
 DIRECTORIES = {"loyalty-directory", "community-directory"}
 
 
