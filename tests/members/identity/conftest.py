@@ -14,7 +14,6 @@ from members.app import create_app
 from members.config import MembersSettings
 from members.identity.config import IdentitySettings
 from members.identity.ports import StaffClaims
-from members.uow import MembersUnitOfWork
 from yutang_dev.fake_wechat import FakeWechat, serve_in_thread
 
 APP_ID = "wx-mini-test"
@@ -30,10 +29,10 @@ class FakeStaff:
 
     by_userid: dict[str, StaffClaims] = field(default_factory=dict)
 
-    async def by_wecom_userid(self, uow: MembersUnitOfWork, userid: str) -> StaffClaims | None:
+    async def by_wecom_userid(self, userid: str) -> StaffClaims | None:
         return self.by_userid.get(userid)
 
-    async def by_id(self, uow: MembersUnitOfWork, staff_id: str) -> StaffClaims | None:
+    async def by_id(self, staff_id: str) -> StaffClaims | None:
         return next((c for c in self.by_userid.values() if c.staff_id == staff_id), None)
 
 

@@ -190,3 +190,28 @@ async def _count(engine: AsyncEngine, table: str) -> int:
     assert table.isidentifier()
     async with engine.connect() as connection:
         return int((await connection.execute(text(f"SELECT count(*) FROM members.{table}"))).scalar_one())  # noqa: S608
+
+
+CLOSE = "mutation($id: UUID!) { closeMember(memberId: $id) { __typename } }"
+
+
+async def test_closing_a_member_revokes_their_refresh_tokens_and_forgets_their_wechat_logins(
+    identity_api: httpx.AsyncClient, fake: FakeWechat, tokens: Tokens, engine: AsyncEngine
+) -> None:
+    # given: a member logged in through WeChat
+    pair = await first_login(identity_api, fake, openid="o-closing", phone="13811117777")
+
+    # when: they close their account
+    closed = await SubgraphClient(identity_api, tokens)(CLOSE, {"id": pair["subject"]}, token=pair["access_token"])
+
+    # then: the refresh token is dead, the WeChat ids are gone, and the same WeChat user starts from scratch
+    refresh = await identity_api.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+    again = await identity_api.post("/auth/wechat/miniprogram", json={"code": fake.issue("login", openid="o-closing")})
+    async with engine.connect() as connection:
+        logins = await connection.scalar(
+            text("SELECT count(*) FROM members.wechat_logins WHERE member_id = :m"), {"m": pair["subject"]}
+        )
+    assert closed["data"]["closeMember"]["__typename"] == "MemberSuccess"
+    assert (refresh.status_code, refresh.json()["error"]) == (400, "invalid_grant")
+    assert logins == 0
+    assert again.json()["status"] == "phone_required"

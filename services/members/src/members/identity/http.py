@@ -16,8 +16,9 @@ from members.identity.config import IdentitySettings
 from members.identity.errors import InvalidRequest, LoginRefused
 from members.identity.logins import Logins
 from members.identity.oauth import TokenServer
-from members.identity.ports import NoStaff, StaffDirectory
+from members.identity.ports import StaffDirectory
 from members.identity.signing import Signer
+from members.identity.staff import OrganisationStaff
 from members.identity.views import PhoneRequired, TokenPair
 from members.identity.wechat import WechatClient, WecomClient
 from members.pii import MobileVault
@@ -86,7 +87,7 @@ class IdentityWeb:
     ) -> None:
         self.settings = settings
         self.vault = vault
-        self.staff = staff or NoStaff()
+        self.staff = staff  # None: the organisation's staff records (OrganisationStaff, built in `routes`)
         self.signer = Signer(settings, platform)
         self.http = httpx.AsyncClient(timeout=settings.wechat_timeout_seconds, transport=transport)
 
@@ -124,7 +125,7 @@ class IdentityWeb:
             vault=self.vault,
             signer=self.signer,
             settings=s,
-            staff=self.staff,
+            staff=self.staff or OrganisationStaff(sessions),
             mini_program=self._wechat(s.wechat_app_id, s.wechat_app_secret.get_secret_value()),
             official_account=self._wechat(s.wechat_oa_app_id, s.wechat_oa_app_secret.get_secret_value()),
             wecom=self._wecom(),

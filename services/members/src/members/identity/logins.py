@@ -175,9 +175,8 @@ class Logins:
         userid = await upstream(self.wecom.user_id(code))
         if userid is None:
             raise UnknownStaff("this WeCom user is not a member of the brand's corp")
+        principal = self._staff(await self.staff.by_wecom_userid(userid))
         async with self.uow() as uow:
-            claims = await self.staff.by_wecom_userid(uow, userid)
-            principal = self._staff(claims)
             pair = await self._start_family(uow, principal)
             await uow.commit()
         log.info("staff logged in", extra={"staff_id": principal.subject})
@@ -230,7 +229,7 @@ class Logins:
     async def _current(self, uow: MembersUnitOfWork, row: RefreshToken) -> Principal:
         if row.role == Role.MEMBER.value:
             return await self._member(uow, uuid.UUID(row.subject))
-        return self._staff(await self.staff.by_id(uow, row.subject))
+        return self._staff(await self.staff.by_id(row.subject))
 
     async def _start_family(self, uow: MembersUnitOfWork, principal: Principal) -> TokenPair:
         return await self._issue(uow, principal, family_id=uuid.uuid4(), parent_id=None)

@@ -1,11 +1,10 @@
-"""What identity needs from the organisation and audit features, as small interfaces (wired in http.py)."""
+"""What identity needs from the organisation feature, as a small interface (wired in http.py; the organisation's
+implementation is `identity.staff.OrganisationStaff`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Protocol
-
-from members.uow import MembersUnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,18 +19,11 @@ class StaffClaims:
 
 
 class StaffDirectory(Protocol):
-    """Finds staff for WeCom logins and token refreshes (the organisation feature's `staff_claims`)."""
+    """Finds staff for WeCom logins and token refreshes (None: nobody has that WeCom userid or staff id).
 
-    async def by_wecom_userid(self, uow: MembersUnitOfWork, userid: str) -> StaffClaims | None: ...
+    A lookup reads in a transaction of its own: it is a single read, and the login's own transaction only
+    writes the refresh token afterwards."""
 
-    async def by_id(self, uow: MembersUnitOfWork, staff_id: str) -> StaffClaims | None: ...
+    async def by_wecom_userid(self, userid: str) -> StaffClaims | None: ...
 
-
-class NoStaff:
-    """The directory while the organisation feature is absent: nobody is staff, so staff logins are refused."""
-
-    async def by_wecom_userid(self, uow: MembersUnitOfWork, userid: str) -> StaffClaims | None:
-        return None
-
-    async def by_id(self, uow: MembersUnitOfWork, staff_id: str) -> StaffClaims | None:
-        return None
+    async def by_id(self, staff_id: str) -> StaffClaims | None: ...

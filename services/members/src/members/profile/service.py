@@ -14,6 +14,7 @@ from typing import Any
 
 from members.audit.service import Actor, record
 from members.authorization import MemberScope
+from members.identity.logins import forget_member
 from members.organisation.errors import NotAGuide, StaffInactive, UnknownStaff, UnknownStore
 from members.organisation.models import Staff, StaffRole
 from members.pii import MobileVault
@@ -260,4 +261,5 @@ async def close_member(uow: MembersUnitOfWork, actor: Actor, *, member_id: uuid.
         if row.consent is not None:
             row.consent, row.consent_at = ConsentState.WITHDRAWN.value, now
         await uow.members.erase_wechat_ids(member_id)
+        await forget_member(uow, member_id)  # their WeChat logins go, their refresh tokens stop working
         return await _finish(uow, actor, "closeMember", row, ["status", "guide", "consent"], [events.closed(row, now)])
