@@ -169,3 +169,22 @@ async def test_the_secret_is_stored_as_a_slow_hash(
         stored = (await connection.execute(text("SELECT secret_hash FROM members.oauth_clients"))).scalar_one()
     assert stored.startswith("scrypt$")
     assert registered["clientSecret"] not in stored
+
+
+async def test_each_client_token_issue_is_audited(
+    identity_api: httpx.AsyncClient, tokens: Tokens, engine: AsyncEngine
+) -> None:
+    registered = await register(identity_api, tokens)
+    client_id = registered["client"]["clientId"]
+
+    issued = await token(identity_api, client_id, registered["clientSecret"])
+    await token(identity_api, client_id, registered["clientSecret"])
+
+    async with engine.connect() as connection:
+        rows = (
+            await connection.execute(
+                text("SELECT actor, role, client_id, outcome FROM members.audit_log WHERE action = 'token_issue'")
+            )
+        ).all()
+    assert issued.status_code == 200
+    assert [tuple(row) for row in rows] == [(client_id, "partner", client_id, "ok")] * 2

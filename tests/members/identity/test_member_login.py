@@ -215,3 +215,30 @@ async def test_closing_a_member_revokes_their_refresh_tokens_and_forgets_their_w
     assert (refresh.status_code, refresh.json()["error"]) == (400, "invalid_grant")
     assert logins == 0
     assert again.json()["status"] == "phone_required"
+
+
+AUDITED = "SELECT actor, role, action, target_type, target_id, outcome FROM members.audit_log ORDER BY at, action"
+
+
+async def test_logins_refreshes_and_logouts_are_audited(
+    identity_api: httpx.AsyncClient, fake: FakeWechat, engine: AsyncEngine
+) -> None:
+    pair = await first_login(identity_api, fake, openid="o-audit", phone="13811116666")
+    member = pair["subject"]
+    again = await identity_api.post("/auth/wechat/miniprogram", json={"code": fake.issue("login", openid="o-audit")})
+    renewed = (await identity_api.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]})).json()
+    await identity_api.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]})  # reused: refused
+    await identity_api.post("/auth/logout", json={"refresh_token": again.json()["refresh_token"]})
+
+    async with engine.connect() as connection:
+        rows = [tuple(row) for row in await connection.execute(text(AUDITED))]
+
+    assert renewed["subject"] == member
+    entry = (member, "member")
+    assert [row for row in rows if row[2] in ("login", "refresh", "logout")] == [
+        (*entry, "login", "member", member, "ok"),
+        (*entry, "login", "member", member, "ok"),
+        (*entry, "refresh", "member", member, "ok"),
+        (*entry, "refresh", "member", member, "refresh_token_reused"),
+        (*entry, "logout", "member", member, "ok"),
+    ]

@@ -27,6 +27,8 @@ class AuditAction(StrEnum):
     REVEAL_MOBILE = "reveal_mobile"
     EXPORT = "export"
     LOGIN = "login"
+    REFRESH = "refresh"
+    LOGOUT = "logout"
     TOKEN_ISSUE = "token_issue"  # noqa: S105 - an action name, not a secret
 
 

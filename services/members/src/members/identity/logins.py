@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
+from members.audit.models import OK
+from members.audit.service import Actor, AuditAction, record
 from members.identity.config import IdentitySettings
 from members.identity.errors import (
     CodeUsed,
@@ -105,6 +107,7 @@ class Logins:
                         )
                     )
                 pair = await self._start_family(uow, principal)
+                await audit(uow, principal, AuditAction.LOGIN)
                 await uow.commit()
                 log.info("member logged in", extra={"member_id": principal.subject, "via": "h5" if h5 else "mp"})
                 return pair
@@ -146,6 +149,7 @@ class Logins:
             login.ticket_hash = None
             login.ticket_expires_at = None
             pair = await self._start_family(uow, principal)
+            await audit(uow, principal, AuditAction.LOGIN)
             await uow.commit()
         log.info("member bound a phone", extra={"member_id": principal.subject, "new_member": registration.created})
         return pair
@@ -178,6 +182,7 @@ class Logins:
         principal = self._staff(await self.staff.by_wecom_userid(userid))
         async with self.uow() as uow:
             pair = await self._start_family(uow, principal)
+            await audit(uow, principal, AuditAction.LOGIN)
             await uow.commit()
         log.info("staff logged in", extra={"staff_id": principal.subject})
         return pair
@@ -207,6 +212,7 @@ class Logins:
                 raise InvalidGrant("the refresh token is unknown or revoked; log in again")
             if row.used_at is not None:
                 revoked = await uow.identity.revoke_family(row.family_id)
+                await audit(uow, _holder(row), AuditAction.REFRESH, outcome="refresh_token_reused")
                 await uow.commit()
                 log.warning("refresh token reused: family revoked", extra={"family": str(row.family_id), "n": revoked})
                 raise InvalidGrant("the refresh token was already used; every token of this login is revoked")
@@ -215,6 +221,7 @@ class Logins:
             principal = await self._current(uow, row)
             await uow.identity.mark_used(row.id)
             pair = await self._issue(uow, principal, family_id=row.family_id, parent_id=row.id)
+            await audit(uow, principal, AuditAction.REFRESH)
             await uow.commit()
         return pair
 
@@ -224,6 +231,7 @@ class Logins:
             row = await uow.identity.refresh_token(token_hash(refresh_token))
             if row is not None:
                 await uow.identity.revoke_family(row.family_id)
+                await audit(uow, _holder(row), AuditAction.LOGOUT)
                 await uow.commit()
 
     async def _current(self, uow: MembersUnitOfWork, row: RefreshToken) -> Principal:
@@ -257,6 +265,24 @@ class Logins:
             refresh_expires_in=int(refresh_ttl.total_seconds()),
             subject=principal.subject,
         )
+
+
+async def audit(uow: MembersUnitOfWork, principal: Principal, action: AuditAction, *, outcome: str = OK) -> None:
+    """An audit entry for a login, refresh, logout or token issue, in the caller's transaction: the principal is
+    both the actor and the target."""
+    await record(
+        uow,
+        Actor.of(principal),
+        action=action,
+        target_type=principal.role.value,
+        target_ids=(principal.subject,),
+        outcome=outcome,
+    )
+
+
+def _holder(row: RefreshToken) -> Principal:
+    """Whom a refresh token was issued to (its subject and role), as the audit log names them."""
+    return Principal(subject=row.subject, role=Role(row.role))
 
 
 async def forget_member(uow: MembersUnitOfWork, member_id: uuid.UUID) -> None:

@@ -23,8 +23,10 @@ from authlib.oauth2.rfc6749.errors import InsecureTransportError, InvalidScopeEr
 from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant  # type: ignore[import-untyped]
 from litestar import Request, Response
 
+from members.audit.service import AuditAction
 from members.identity.clients import live_client
 from members.identity.config import IdentitySettings
+from members.identity.logins import audit
 from members.identity.rules import check_secret
 from members.identity.signing import Signer
 from members.identity.views import ClientView
@@ -117,8 +119,18 @@ class TokenServer(AuthorizationServer):  # type: ignore[misc]
         return RegisteredClient(view) if view is not None else None
 
     def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
-        """Access tokens are self-contained JWTs: nothing to store; the issue is logged (without the token)."""
-        log.info("client token issued", extra={"client_id": request.client.get_client_id()})
+        """Access tokens are self-contained JWTs: nothing to store; the issue is logged (without the token) and
+        audited (in the worker thread: the audit entry is written on the event loop)."""
+        view: ClientView = request.client.view
+        log.info("client token issued", extra={"client_id": view.client_id})
+        from_thread.run(self._audit_issue, view)
+
+    async def _audit_issue(self, view: ClientView) -> None:
+        principal = Principal(subject=view.client_id, role=Role(view.role.value), client_id=view.client_id)
+        uow = MembersUnitOfWork(self.sessions)
+        async with uow:
+            await audit(uow, principal, AuditAction.TOKEN_ISSUE)
+            await uow.commit()
 
     def _generate(
         self,
