@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import func, insert, literal, select, tuple_
+from sqlalchemy import Select, bindparam, func, insert, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
@@ -13,6 +13,29 @@ from sqlmodel import col
 from community.groups.models import Group
 from community.groups.repository import Position
 from community.memberships.models import GroupMembership, JoinChannel
+
+
+def _groups_of_members() -> Select[tuple[uuid.UUID, Group]]:
+    """(member id, group) for the first `:limit` groups of each member in `:ids`, in joining order; a window
+    function numbers each member's rows. Built once: every Member.groups batch runs it."""
+    joined_at = col(GroupMembership.joined_at)
+    position = func.row_number().over(
+        partition_by=col(GroupMembership.member_id), order_by=(joined_at, col(GroupMembership.group_id))
+    )
+    ranked = (
+        select(col(GroupMembership.member_id), col(GroupMembership.group_id), joined_at, position.label("position"))
+        .where(col(GroupMembership.member_id).in_(bindparam("ids", expanding=True)))
+        .subquery()
+    )
+    return (
+        select(ranked.c.member_id, Group)
+        .join(Group, col(Group.id) == ranked.c.group_id)
+        .where(ranked.c.position <= bindparam("limit"))
+        .order_by(ranked.c.joined_at, col(Group.id))
+    )
+
+
+_GROUPS_OF_MEMBERS = _groups_of_members()
 
 
 class MembershipRepository:
@@ -56,19 +79,5 @@ class MembershipRepository:
     async def groups_of(self, member_ids: Sequence[uuid.UUID], *, limit: int) -> list[tuple[uuid.UUID, Group]]:
         """(member id, group) for the first `limit` groups of each of these members, in joining order (one SELECT;
         a window function numbers each member's rows)."""
-        joined_at = col(GroupMembership.joined_at)
-        position = func.row_number().over(
-            partition_by=col(GroupMembership.member_id), order_by=(joined_at, col(GroupMembership.group_id))
-        )
-        ranked = (
-            select(col(GroupMembership.member_id), col(GroupMembership.group_id), joined_at, position.label("position"))
-            .where(col(GroupMembership.member_id).in_(member_ids))
-            .subquery()
-        )
-        statement = (
-            select(ranked.c.member_id, Group)
-            .join(Group, col(Group.id) == ranked.c.group_id)
-            .where(ranked.c.position <= limit)
-            .order_by(ranked.c.joined_at, col(Group.id))
-        )
-        return [(member_id, group) for member_id, group in (await self.session.execute(statement)).tuples()]
+        rows = await self.session.execute(_GROUPS_OF_MEMBERS, {"ids": list(member_ids), "limit": limit})
+        return [(member_id, group) for member_id, group in rows.tuples()]
