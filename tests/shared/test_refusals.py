@@ -28,3 +28,22 @@ async def test_permission_codes_are_kept(members_api: SubgraphClient, tokens: To
     result = await members_api("{ members(first: 1) { edges { cursor } } }", token=tokens.partner())
 
     assert result["errors"][0]["extensions"] == {"code": "FORBIDDEN"}
+
+
+BY_MOBILE = "query($m: String!) { memberByMobile(mobile: $m) { id } }"
+
+
+async def test_a_nul_byte_in_a_variable_is_bad_input_before_any_sql(
+    members_api: SubgraphClient, tokens: Tokens
+) -> None:
+    # schemathesis found NUL bytes reaching asyncpg (a masked error): PostgreSQL cannot store them.
+    result = await members_api(BY_MOBILE, {"m": "1380013\x008000"}, token=tokens.ops())
+
+    assert result["data"] is None
+    assert [e["extensions"]["code"] for e in result["errors"]] == ["BAD_USER_INPUT"]
+
+
+async def test_a_nul_byte_in_a_literal_is_bad_input(members_api: SubgraphClient, tokens: Tokens) -> None:
+    result = await members_api('{ memberByMobile(mobile: "138\\u00000138000") { id } }', token=tokens.ops())
+
+    assert [e["extensions"]["code"] for e in result["errors"]] == ["BAD_USER_INPUT"]

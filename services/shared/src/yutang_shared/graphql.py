@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from types import ModuleType
 from typing import Any, ClassVar, TypeVar
 
 import strawberry
 import strawberry.federation
-from graphql import ASTValidationRule, GraphQLError, GraphQLSyntaxError
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    GraphQLError,
+    GraphQLSyntaxError,
+    StringValueNode,
+    Visitor,
+    visit,
+)
+from graphql import ExecutionResult as GraphQLExecutionResult
 from litestar import Request, Response
 from litestar.background_tasks import BackgroundTasks
 from litestar.di import Provide
@@ -80,6 +89,44 @@ def _limit_rules() -> list[type[ASTValidationRule]]:
 LIMIT_RULES = _limit_rules()
 
 
+def _holds_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
+class RefuseNulBytes(SchemaExtension):
+    """Refuses a request whose variables or string literals hold a NUL byte, as bad input, before any resolver
+    runs: PostgreSQL cannot store one, and asyncpg would fail inside a resolver (a masked error) instead."""
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        literals = (
+            (node.value for node in _string_nodes(context.graphql_document))
+            if context.graphql_document is not None
+            else iter(())
+        )
+        if _holds_nul(context.variables) or any("\x00" in value for value in literals):
+            error = BadUserInput("strings must not contain NUL characters")
+            context.result = GraphQLExecutionResult(data=None, errors=[error])
+        yield
+
+
+def _string_nodes(document: DocumentNode) -> list[StringValueNode]:
+    found: list[StringValueNode] = []
+
+    class Collect(Visitor):
+        def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
+            found.append(node)
+
+    visit(document, Collect())
+    return found
+
+
 def schema_extensions() -> list[Callable[[], SchemaExtension]]:
     """Limits and caches every subgraph runs with; unexpected errors are masked, public ones kept.
 
@@ -91,6 +138,7 @@ def schema_extensions() -> list[Callable[[], SchemaExtension]]:
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
         partial(ParserCache, maxsize=512),
         partial(ValidationCache, maxsize=512),
+        RefuseNulBytes,
         partial(MaskErrors, should_mask_error=_should_mask),
     ]
 
