@@ -174,16 +174,22 @@ class VerifiedTokens:
         self._size = size
         self._seen: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
 
+    def known(self, token: str) -> Principal | None:
+        """The principal of a token verified before, or None; raises InvalidToken once a known token expired."""
+        hit = self._seen.get(token)
+        if hit is None:
+            return None
+        principal, expires = hit
+        if time.time() < expires + CLOCK_SKEW_SECONDS:
+            self._seen.move_to_end(token)
+            return principal
+        del self._seen[token]
+        raise InvalidToken("token expired")
+
     def verify(self, token: str) -> Principal:
         """As `verify_token`; raises InvalidToken (an expired cached token says so)."""
-        hit = self._seen.get(token)
-        if hit is not None:
-            principal, expires = hit
-            if time.time() < expires + CLOCK_SKEW_SECONDS:
-                self._seen.move_to_end(token)
-                return principal
-            del self._seen[token]
-            raise InvalidToken("token expired")
+        if (principal := self.known(token)) is not None:
+            return principal
         principal, expires = _verified(token, self._key, issuer=self._issuer, audience=self._audience)
         self._seen[token] = (principal, expires)
         if len(self._seen) > self._size:

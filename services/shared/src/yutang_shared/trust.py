@@ -148,8 +148,10 @@ class GatewayTrust:
             return
         try:
             token = bearer_token(_header(scope, b"authorization"))
-            await self.keys.refresh_for(token_key_id(token))
-            principal = self.tokens.verify(token)
+            principal = self.tokens.known(token)
+            if principal is None:
+                await self.keys.refresh_for(token_key_id(token))
+                principal = self.tokens.verify(token)
         except InvalidToken as exc:
             log.warning("refused token: %s", exc)
             await _reply(send, 401, "UNAUTHENTICATED", "a valid token is required", request_id)
