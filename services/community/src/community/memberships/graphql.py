@@ -106,7 +106,7 @@ class GroupNotFoundError(Error):
 @strawberry.type(
     name="CommunityUnknownMemberError",
     description="No active member has this id: the members service never registered them (or community has not "
-    "heard of the registration yet, usually for well under a second), or they were closed. Nothing was changed."
+    "heard of the registration yet, usually for well under a second), or they were closed. Nothing was changed.",
 )
 class UnknownMemberError(Error):
     code: CommunityErrorCode = strawberry.field(description="COMMUNITY_UNKNOWN_MEMBER.")

@@ -78,7 +78,7 @@ class InvalidAdjustmentError(Error):
 @strawberry.type(
     name="LoyaltyUnknownMemberError",
     description="No active member has this id: the members service never registered them (or loyalty has not "
-    "heard of the registration yet, usually for well under a second), or they were closed. Nothing was changed."
+    "heard of the registration yet, usually for well under a second), or they were closed. Nothing was changed.",
 )
 class UnknownMemberError(Error):
     code: LoyaltyErrorCode = strawberry.field(description="LOYALTY_UNKNOWN_MEMBER.")
