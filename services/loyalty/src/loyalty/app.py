@@ -7,6 +7,7 @@ from litestar import Litestar
 from loyalty.config import LoyaltySettings
 from loyalty.context import context_factory
 from loyalty.directory.service import SUBSCRIPTION as DIRECTORY
+from loyalty.earning import service as earning
 from loyalty.models import INBOX, OUTBOX
 from loyalty.schema import schema
 from loyalty.uow import LoyaltyUnitOfWork
@@ -17,7 +18,12 @@ from yutang_shared.events.workers import EventWiring
 def create_app(settings: LoyaltySettings | None = None) -> Litestar:
     """The app; reads LOYALTY_* / DATABASE_URL / YUTANG_* settings unless given."""
     settings = settings or LoyaltySettings()
-    events = EventWiring(outbox=OUTBOX, inbox=INBOX, subscriptions=[DIRECTORY], unit_of_work=LoyaltyUnitOfWork)
+    events = EventWiring(
+        outbox=OUTBOX,
+        inbox=INBOX,
+        subscriptions=[DIRECTORY, earning.subscription(earning.rules_of(settings))],
+        unit_of_work=LoyaltyUnitOfWork,
+    )
     return build_app(
         service="loyalty", schema=schema, settings=settings, context=context_factory(settings), events=events
     )

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from pydantic_settings import SettingsConfigDict
 
 from yutang_shared.settings import ServiceSettings
 
 
 class LoyaltySettings(ServiceSettings):
-    """`LOYALTY_DATABASE_URL` (else `DATABASE_URL`) and the limits of manual adjustments."""
+    """`LOYALTY_DATABASE_URL` (else `DATABASE_URL`), the limits of manual adjustments and the earning rules
+    (docs/loyalty.md, "Points from purchases")."""
 
     model_config = SettingsConfigDict(env_prefix="LOYALTY_", extra="ignore", frozen=True)
 
     max_adjustment_points: int = 10_000_000
+    earn_points_per_yuan: Decimal = Decimal(1)  # base rate: points per ¥1 paid (100 fen), rounded down
+    earn_bonus_threshold_fen: int = 0  # an order paying at least this much earns earn_bonus_points more (0: none)
+    earn_bonus_points: int = 0
+    member_days: str = ""  # 会员日: comma-separated dates (2026-12-12) and weekdays (sat), Asia/Shanghai
+    member_day_multiplier: Decimal = Decimal(2)
+    earn_lock_days: int = 7  # an order's points stay pending this many days after the day it was paid
+    welcome_points: int = 0  # 开卡礼 on member.registered; 0 disables it

@@ -9,10 +9,11 @@ import uuid
 
 import strawberry
 
+from loyalty.earning import graphql as earning
 from loyalty.points import graphql as points
 from yutang_shared.graphql import feature_schema, uuid_reference
 
-FEATURES = (points,)
+FEATURES = (points, earning)
 
 
 @strawberry.federation.type(keys=["id"], description="A registered member of the brand (会员).")

@@ -13,6 +13,7 @@ class Scope(StrEnum):
 
     POINTS_READ = "points:read"
     POINTS_WRITE = "points:write"
+    POINTS_RELEASE = "points:release"
 
 
 ACCESS = Access({Role.OPS: None, Role.STAFF: {Scope.POINTS_READ}})

@@ -5,18 +5,26 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty.directory.repository import DirectoryRepository
+from loyalty.earning.repository import EarningRepository
 from loyalty.points.repository import AccountRepository, LedgerRepository
 from yutang_shared.uow import UnitOfWork
 
 
 class LoyaltyUnitOfWork(UnitOfWork):
-    """One transaction over the member directory, accounts and the ledger."""
+    """One transaction over the member directory, accounts, the ledger and orders' points."""
 
     directory: DirectoryRepository
     accounts: AccountRepository
     ledger: LedgerRepository
+    earning: EarningRepository
+
+    @property
+    def is_open(self) -> bool:
+        """True inside `async with uow:` (a caller's transaction is under way)."""
+        return self._session is not None
 
     def _start(self, session: AsyncSession) -> None:
         self.directory = DirectoryRepository(session)
         self.accounts = AccountRepository(session)
         self.ledger = LedgerRepository(session)
+        self.earning = EarningRepository(session)

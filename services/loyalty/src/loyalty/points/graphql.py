@@ -13,9 +13,9 @@ import strawberry
 from loyalty.context import LoyaltyInfo
 from loyalty.directory.errors import UnknownMember
 from loyalty.points.errors import IdempotencyKeyReused, InsufficientPoints, InvalidAdjustment, LoyaltyErrorCode
-from loyalty.points.models import EntryKind
-from loyalty.points.service import Adjustment, adjust_points_batch, balances, ledger_page, ledger_size
-from loyalty.points.views import EntryView, Posted
+from loyalty.points.models import Bucket, EntryKind
+from loyalty.points.service import Adjustment, account_states, adjust_points_batch, ledger_page, ledger_size
+from loyalty.points.views import AccountState, EntryView, Posted
 from loyalty.scopes import Scope, requires, self_or
 from loyalty.uow import LoyaltyUnitOfWork
 from yutang_shared.connections import (
@@ -46,8 +46,28 @@ graphql_enum(
 )
 graphql_enum(
     EntryKind,
-    "What produced a ledger entry.",
-    {"ADJUSTMENT": "A manual adjustment (积分调整) by staff, operations or a partner system."},
+    "What produced a ledger entry; the kind fixes the bucket (available, pending, owed) the entry moves.",
+    {
+        "ADJUSTMENT": "A manual adjustment (积分调整) by staff, operations or a partner system (available).",
+        "EARN_PENDING": "An order's points, pending until its lock period ends (pending, positive).",
+        "PENDING_RELEASED": "The lock period ended: the order's points leave pending (pending, negative).",
+        "EARN": "An order's points becoming available at the end of the lock period (available, positive).",
+        "PENDING_CANCELLED": "A refund cancelled an order's pending points (pending, negative).",
+        "REVERSAL": "A refund took an order's available points back (available, negative).",
+        "OWED": "Points a refund could not take back because they were spent (owed, positive).",
+        "OWED_SETTLEMENT": "Newly available points paying owed points back (available, negative).",
+        "OWED_SETTLED": "The owed points that settlement paid (owed, negative).",
+        "WELCOME": "The card-opening gift (开卡礼) on registration (available, positive).",
+    },
+)
+graphql_enum(
+    Bucket,
+    "Which of a member's totals a ledger entry moves.",
+    {
+        "AVAILABLE": "The balance: points the member can spend.",
+        "PENDING": "Points of orders still in their lock period.",
+        "OWED": "Points refunds could not take back, settled from future earnings.",
+    },
 )
 
 LEDGER = Keyset("ledger")
@@ -98,20 +118,29 @@ HANDLERS = error_handlers(
 # --------------------------------------------------------------------------------------------- loaders
 
 
-async def balance_by_member_id(sessions: SessionFactory, member_ids: Sequence[uuid.UUID]) -> list[int]:
-    """Balances for a batch of members, in one SELECT."""
-    return await balances(LoyaltyUnitOfWork(sessions), member_ids)
+async def account_by_member_id(sessions: SessionFactory, member_ids: Sequence[uuid.UUID]) -> list[AccountState]:
+    """Available, pending and owed points for a batch of members, in one SELECT."""
+    return await account_states(LoyaltyUnitOfWork(sessions), member_ids)
 
 
 # ----------------------------------------------------------------------------------------------- types
 
 
-@strawberry.type(description="One change to a member's points balance. The ledger is append-only.")
+@strawberry.type(
+    description="One change to one of a member's totals (available balance, pending or owed). The ledger is "
+    "append-only; each total is the sum of its bucket's entries."
+)
 class LedgerEntry:
     id: uuid.UUID = strawberry.field(description="The entry's id.")
     points: int = strawberry.field(description="Points added (positive) or taken (negative).")
-    balance_after: int = strawberry.field(description="The balance right after this entry.")
+    balance_after: int = strawberry.field(
+        description="The total of the entry's bucket right after it (the available balance for most kinds)."
+    )
     kind: EntryKind = strawberry.field(description="What produced the entry.")
+    bucket: Bucket = strawberry.field(description="The total the entry moved: available, pending or owed.")
+    order_id: uuid.UUID | None = strawberry.field(
+        description="The order whose points the entry moved (members' order id); null for other entries."
+    )
     reason: str = strawberry.field(description="Why the points moved, as recorded by the caller.")
     idempotency_key: str = strawberry.field(description="The caller's key; the same caller's key never applies twice.")
     actor: str = strawberry.field(description="Who made the change (the token's subject).")
@@ -124,6 +153,8 @@ class LedgerEntry:
             points=view.points,
             balance_after=view.balance_after,
             kind=view.kind,
+            bucket=view.bucket,
+            order_id=view.order_id,
             reason=view.reason,
             idempotency_key=view.idempotency_key,
             actor=view.actor,
@@ -137,11 +168,27 @@ class LoyaltyAccount:
     # Set when the account comes from a write: the balance that write produced, not a later one.
     known_balance: strawberry.Private[int | None] = None
 
-    @strawberry.field(description="Points available now; always the sum of the ledger, never below zero.")
+    @strawberry.field(
+        description="Points available now; always the sum of the available entries of the ledger, never below zero."
+    )
     async def balance(self, info: LoyaltyInfo) -> int:
         if self.known_balance is not None:
             return self.known_balance
-        return await info.context.loaders(balance_by_member_id).load(self.member_id)
+        return (await info.context.loaders(account_by_member_id).load(self.member_id)).balance
+
+    @strawberry.field(
+        description="Points of orders still in their lock period (default 7 days), not yet spendable: a refund "
+        "cancels them first. The sum of the pending entries."
+    )
+    async def pending(self, info: LoyaltyInfo) -> int:
+        return (await info.context.loaders(account_by_member_id).load(self.member_id)).pending
+
+    @strawberry.field(
+        description="Points refunds could not take back because the member had spent them; settled from the next "
+        "points that become available. The sum of the owed entries."
+    )
+    async def owed(self, info: LoyaltyInfo) -> int:
+        return (await info.context.loaders(account_by_member_id).load(self.member_id)).owed
 
     @strawberry.field(description=f"The member's ledger entries, newest first; at most {MAX_PAGE} a page.")
     async def entries(

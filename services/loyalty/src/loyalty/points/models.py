@@ -1,4 +1,10 @@
-"""Loyalty tables (schema `loyalty`): one account per member and its append-only ledger."""
+"""Loyalty tables (schema `loyalty`): one account per member and its append-only ledger.
+
+An account has three buckets: `balance` (available points), `pending` (points of orders still in their lock
+period) and `owed` (points a refund could not take back because they were spent). Every ledger entry moves
+exactly one bucket (`Bucket`, fixed by its kind), and each bucket always equals the sum of its entries; in
+particular `balance` is the sum of the entries of the available bucket.
+"""
 
 from __future__ import annotations
 
@@ -30,16 +36,61 @@ class EntryKind(StrEnum):
     of the `kind` CHECK constraint (`make drift` reports it missing)."""
 
     ADJUSTMENT = "adjustment"  # 积分调整: a manual change by staff, ops or a partner
+    EARN_PENDING = "earn_pending"  # an order's points, pending until its lock period ends (pending +)
+    PENDING_RELEASED = "pending_released"  # the lock period ended: the points leave pending (pending −)
+    EARN = "earn"  # ... and become available (available +)
+    PENDING_CANCELLED = "pending_cancelled"  # a refund cancelled pending points (pending −)
+    REVERSAL = "reversal"  # a refund took available points back (available −)
+    OWED = "owed"  # what a refund could not take back, the points being spent (owed +)
+    OWED_SETTLEMENT = "owed_settlement"  # later earnings paying owed points back (available −)
+    OWED_SETTLED = "owed_settled"  # ... and the owed points they paid (owed −)
+    WELCOME = "welcome"  # 开卡礼: the card-opening gift on registration (available +)
+
+
+class Bucket(StrEnum):
+    """Which of an account's three totals an entry moves."""
+
+    AVAILABLE = "available"
+    PENDING = "pending"
+    OWED = "owed"
+
+
+BUCKET_OF: dict[EntryKind, Bucket] = {
+    EntryKind.EARN_PENDING: Bucket.PENDING,
+    EntryKind.PENDING_RELEASED: Bucket.PENDING,
+    EntryKind.PENDING_CANCELLED: Bucket.PENDING,
+    EntryKind.OWED: Bucket.OWED,
+    EntryKind.OWED_SETTLED: Bucket.OWED,
+}
+"""Kinds that move another bucket than the available balance (the others move `balance`)."""
+
+
+def bucket_of(kind: EntryKind) -> Bucket:
+    """The bucket entries of `kind` move."""
+    return BUCKET_OF.get(kind, Bucket.AVAILABLE)
+
+
+def _bucket_check() -> str:
+    cases = " ".join(f"WHEN {k.value!r} THEN {b.value!r}" for k, b in BUCKET_OF.items())
+    return f"bucket = CASE kind {cases} ELSE 'available' END"
 
 
 class Account(Model, table=True):
-    """A member's points balance; always the sum of their ledger entries, never below zero."""
+    """A member's points: available `balance`, `pending` and `owed`, each the sum of its bucket's ledger entries
+    and never below zero."""
 
     __tablename__ = "accounts"
-    __table_args__ = (CheckConstraint("balance >= 0", name="balance_not_negative"), {"schema": SCHEMA})
+    __table_args__ = (
+        CheckConstraint("balance >= 0", name="balance_not_negative"),
+        CheckConstraint("pending >= 0", name="pending_not_negative"),
+        CheckConstraint("owed >= 0", name="owed_not_negative"),
+        {"schema": SCHEMA},
+    )
 
     member_id: uuid.UUID = Field(primary_key=True)
     balance: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    pending: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    owed: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
     updated_at: datetime = Field(
         default_factory=lambda: datetime.now(UTC),
         sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now(), onupdate=func.now()),
@@ -47,8 +98,10 @@ class Account(Model, table=True):
 
 
 class LedgerEntry(Model, table=True):
-    """One change to a balance. Append-only (a trigger refuses UPDATE and DELETE); an idempotency key is unique
-    per caller (`actor`, the token's subject), so two callers' keys never collide."""
+    """One change to one bucket of an account (`balance_after` is that bucket's total after it). Append-only (a
+    trigger refuses UPDATE and DELETE); an idempotency key is unique per caller (`actor`, the token's subject, or
+    the consumer's name for entries written from events), so two callers' keys never collide. `order_id` links
+    the entries of an order's points to the order."""
 
     __tablename__ = "ledger_entries"
     __table_args__ = (
@@ -56,8 +109,10 @@ class LedgerEntry(Model, table=True):
         CheckConstraint("balance_after >= 0", name="balance_after_not_negative"),
         CheckConstraint(f"kind IN ({', '.join(repr(k.value) for k in EntryKind)})", name="kind"),
         CheckConstraint("length(btrim(reason)) > 0", name="reason_not_blank"),
+        CheckConstraint(_bucket_check(), name="bucket_of_kind"),
         UniqueConstraint("actor", "idempotency_key"),
         Index("ix_ledger_entries_member_id_created_at", "member_id", "created_at"),
+        Index("ix_ledger_entries_order_id", "order_id"),
         {"schema": SCHEMA},
     )
 
@@ -66,6 +121,10 @@ class LedgerEntry(Model, table=True):
     points: int = Field(sa_column=Column(BigInteger, nullable=False))
     balance_after: int = Field(sa_column=Column(BigInteger, nullable=False))
     kind: str = Field(sa_column=Column(String(32), nullable=False))
+    bucket: str = Field(
+        default=Bucket.AVAILABLE.value, sa_column=Column(String(16), nullable=False, server_default="available")
+    )
+    order_id: uuid.UUID | None = Field(default=None, sa_column=Column(Uuid, nullable=True))
     reason: str = Field(sa_column=Column(String(200), nullable=False))
     idempotency_key: str = Field(sa_column=Column(String(128), nullable=False))
     actor: str = Field(sa_column=Column(String(128), nullable=False))

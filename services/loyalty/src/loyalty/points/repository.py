@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from loyalty.points.models import Account, LedgerEntry
+from loyalty.points.views import AccountState
 
 # Creates the missing accounts at zero and locks the rest, in member-id order so that two writers touching the
 # same members never deadlock. A row another transaction created after this statement's snapshot is found by
@@ -22,43 +23,58 @@ _LOCK_ACCOUNTS = text(
         INSERT INTO loyalty.accounts (member_id, balance)
         SELECT id, 0 FROM unnest(CAST(:ids AS uuid[])) AS id ORDER BY id
         ON CONFLICT (member_id) DO NOTHING
-        RETURNING member_id, balance
+        RETURNING member_id, balance, pending, owed
     ), locked AS (
-        SELECT member_id, balance FROM loyalty.accounts
+        SELECT member_id, balance, pending, owed FROM loyalty.accounts
         WHERE member_id = ANY(CAST(:ids AS uuid[])) ORDER BY member_id FOR UPDATE
     )
-    SELECT member_id, balance FROM created UNION ALL SELECT member_id, balance FROM locked
+    SELECT member_id, balance, pending, owed FROM created
+    UNION ALL SELECT member_id, balance, pending, owed FROM locked
     """
 )
 _LOCK_MORE = text(
-    "SELECT member_id, balance FROM loyalty.accounts WHERE member_id = ANY(CAST(:ids AS uuid[])) "
+    "SELECT member_id, balance, pending, owed FROM loyalty.accounts WHERE member_id = ANY(CAST(:ids AS uuid[])) "
     "ORDER BY member_id FOR UPDATE"
 )
 _BY_KEYS = text(
-    "SELECT id, member_id, points, balance_after, kind, reason, idempotency_key, actor, created_at "
+    "SELECT id, member_id, points, balance_after, kind, reason, idempotency_key, actor, created_at, order_id "
     "FROM loyalty.ledger_entries "
     "WHERE actor = :actor AND idempotency_key = ANY(CAST(:keys AS varchar[]))"
 )
-# Appends the entries and moves each touched balance to its last entry's balance_after, in one statement. A key
-# another transaction committed meanwhile is skipped (not raised), and `written` then tells the caller.
+# Appends the entries and moves each touched bucket of each account to its last entry's balance_after, in one
+# statement. A key another transaction committed meanwhile is skipped (not raised), and `written` then tells the
+# caller.
 _APPEND = text(
     """
     WITH entries AS (
         INSERT INTO loyalty.ledger_entries
-            (id, member_id, points, balance_after, kind, reason, idempotency_key, actor, created_at)
-        SELECT i, m, p, b, k, r, key, :actor, at FROM unnest(
+            (id, member_id, points, balance_after, kind, bucket, reason, idempotency_key, actor, created_at,
+             order_id)
+        SELECT i, m, p, b, k, bk, r, key, :actor, at, o FROM unnest(
             CAST(:ids AS uuid[]), CAST(:members AS uuid[]), CAST(:points AS bigint[]),
-            CAST(:balances AS bigint[]), CAST(:kinds AS varchar[]), CAST(:reasons AS varchar[]),
-            CAST(:keys AS varchar[]), CAST(:ats AS timestamptz[])
-        ) AS t(i, m, p, b, k, r, key, at)
+            CAST(:balances AS bigint[]), CAST(:kinds AS varchar[]), CAST(:buckets AS varchar[]),
+            CAST(:reasons AS varchar[]), CAST(:keys AS varchar[]), CAST(:ats AS timestamptz[]),
+            CAST(:orders AS uuid[])
+        ) AS t(i, m, p, b, k, bk, r, key, at, o)
         ON CONFLICT (actor, idempotency_key) DO NOTHING
-        RETURNING member_id, balance_after, created_at
+        RETURNING member_id, bucket, balance_after, created_at
+    ), last AS (
+        SELECT DISTINCT ON (member_id, bucket) member_id, bucket, balance_after
+        FROM entries ORDER BY member_id, bucket, created_at DESC
     ), moved AS (
-        UPDATE loyalty.accounts AS a SET balance = last.balance_after, updated_at = now()
+        UPDATE loyalty.accounts AS a SET
+            balance = COALESCE(t.available, a.balance),
+            pending = COALESCE(t.pending, a.pending),
+            owed = COALESCE(t.owed, a.owed),
+            updated_at = now()
         FROM (
-            SELECT DISTINCT ON (member_id) member_id, balance_after FROM entries ORDER BY member_id, created_at DESC
-        ) AS last
-        WHERE a.member_id = last.member_id
+            SELECT member_id,
+                max(balance_after) FILTER (WHERE bucket = 'available') AS available,
+                max(balance_after) FILTER (WHERE bucket = 'pending') AS pending,
+                max(balance_after) FILTER (WHERE bucket = 'owed') AS owed
+            FROM last GROUP BY member_id
+        ) AS t
+        WHERE a.member_id = t.member_id
         RETURNING a.member_id
     )
     SELECT (SELECT count(*) FROM entries) AS written, (SELECT count(*) FROM moved) AS moved
@@ -87,15 +103,15 @@ class LedgerRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def lock_accounts(self, member_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
-        """Each member's balance, their account created at zero if new and locked until the transaction ends."""
+    async def lock_accounts(self, member_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, AccountState]:
+        """Each member's totals, their account created at zero if new and locked until the transaction ends."""
         ids = sorted(set(member_ids))
         rows = (await self.session.execute(_LOCK_ACCOUNTS, {"ids": ids})).all()
-        balances = {row.member_id: row.balance for row in rows}
-        if missing := [member_id for member_id in ids if member_id not in balances]:
+        states = {row.member_id: AccountState(row.balance, row.pending, row.owed) for row in rows}
+        if missing := [member_id for member_id in ids if member_id not in states]:
             rows = (await self.session.execute(_LOCK_MORE, {"ids": missing})).all()
-            balances.update({row.member_id: row.balance for row in rows})
-        return balances
+            states.update({row.member_id: AccountState(row.balance, row.pending, row.owed) for row in rows})
+        return states
 
     async def by_keys(self, actor: str, keys: Sequence[str]) -> list[dict[str, Any]]:
         """The entries this caller already wrote under any of these idempotency keys."""
@@ -116,6 +132,8 @@ class LedgerRepository:
             "points": column("points"),
             "balances": column("balance_after"),
             "kinds": column("kind"),
+            "buckets": column("bucket"),
+            "orders": column("order_id"),
             "reasons": column("reason"),
             "keys": column("idempotency_key"),
             "ats": column("created_at"),

@@ -11,9 +11,9 @@ from typing import Any
 
 from loyalty.directory.service import unknown_members
 from loyalty.points.errors import IdempotencyKeyReused, InsufficientPoints
-from loyalty.points.models import EntryKind
+from loyalty.points.models import EntryKind, bucket_of
 from loyalty.points.rules import check_adjustment
-from loyalty.points.views import EntryView, Posted, Posting
+from loyalty.points.views import AccountState, EntryView, Posted, Posting
 from loyalty.uow import LoyaltyUnitOfWork
 from yutang_shared.errors import DomainError
 
@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 _ATTEMPTS = 3
 
 
-class _KeyRaced(Exception):
+class KeyRaced(Exception):
     """Another transaction committed one of this batch's keys after we looked: start over, it will replay."""
 
 
@@ -30,52 +30,61 @@ async def post_entries(
 ) -> list[Posted | DomainError]:
     """Write ledger entries for one caller in one transaction: the only way points move.
 
-    Locks the members' accounts in id order, looks the caller's keys up, appends each entry and moves each
-    balance; answers one result per posting, in order. A key already used by this caller with the same request
-    replays its first result; with another request it is IdempotencyKeyReused. A debit the balance cannot cover
-    is InsufficientPoints; a member the directory does not hold as active is UnknownMember (checked for the whole
-    batch in one query, in the same transaction). Those results are returned, not raised: one refused posting
-    does not hold back the others, and nothing is written for it.
+    Locks the members' accounts in id order, looks the caller's keys up, appends each entry and moves the
+    bucket its kind names (available balance, pending or owed); answers one result per posting, in order. A key
+    already used by this caller with the same request replays its first result; with another request it is
+    IdempotencyKeyReused. A debit its bucket cannot cover is InsufficientPoints; a member the directory does not
+    hold as active is UnknownMember (checked for the whole batch in one query, in the same transaction). Those
+    results are returned, not raised: one refused posting does not hold back the others, and nothing is written
+    for it.
+
+    With a closed `uow` this opens it, commits, and starts over when a concurrent transaction took one of the
+    keys. With an open one (an event handler's, whose inbox row must commit together with the entries) it
+    writes in that transaction and leaves the commit to the caller; a key race then raises KeyRaced, and the
+    caller rolls back and tries again (a consumer naks the event, which is redelivered and then replays).
     """
+    if uow.is_open:
+        return await _write(uow, postings, actor=actor)
     for attempt in range(1, _ATTEMPTS + 1):
         try:
-            return await _post(uow, postings, actor=actor)
-        except _KeyRaced:
+            async with uow:
+                results = await _write(uow, postings, actor=actor)
+                await uow.commit()
+            return results
+        except KeyRaced:
             log.info("idempotency key raced another transaction; retrying", extra={"attempt": attempt})
     raise RuntimeError("idempotency keys kept racing other transactions")
 
 
-async def _post(uow: LoyaltyUnitOfWork, postings: Sequence[Posting], *, actor: str) -> list[Posted | DomainError]:
-    async with uow:
-        refused = await unknown_members(uow, {p.member_id for p in postings})
-        balances = await uow.ledger.lock_accounts([p.member_id for p in postings if p.member_id not in refused])
-        known = {
-            row["idempotency_key"]: EntryView.from_mapping(row)
-            for row in await uow.ledger.by_keys(actor, [p.idempotency_key for p in postings])
-        }
-        start = datetime.now(UTC)
-        results: list[Posted | DomainError] = []
-        written: list[dict[str, Any]] = []
-        for index, posting in enumerate(postings):
-            if (unknown := refused.get(posting.member_id)) is not None:
-                results.append(unknown)
-                continue
-            balance = balances[posting.member_id]
-            if (prior := known.get(posting.idempotency_key)) is not None:
-                results.append(_replay(prior, posting, balance=balance))
-                continue
-            if balance + posting.points < 0:
-                results.append(InsufficientPoints(balance=balance, requested=posting.points))
-                continue
-            entry = _entry(posting, balance + posting.points, actor=actor, at=start + timedelta(microseconds=index))
-            balances[posting.member_id] = entry.balance_after
-            known[posting.idempotency_key] = entry
-            written.append(_row(entry))
-            results.append(Posted(entry=entry, balance=entry.balance_after, replayed=False))
-        if written:
-            if await uow.ledger.append(actor, written) < len(written):
-                raise _KeyRaced
-            await uow.commit()
+async def _write(uow: LoyaltyUnitOfWork, postings: Sequence[Posting], *, actor: str) -> list[Posted | DomainError]:
+    refused = await unknown_members(uow, {p.member_id for p in postings})
+    states = await uow.ledger.lock_accounts([p.member_id for p in postings if p.member_id not in refused])
+    known = {
+        row["idempotency_key"]: EntryView.from_mapping(row)
+        for row in await uow.ledger.by_keys(actor, [p.idempotency_key for p in postings])
+    }
+    start = datetime.now(UTC)
+    results: list[Posted | DomainError] = []
+    written: list[dict[str, Any]] = []
+    for index, posting in enumerate(postings):
+        if (unknown := refused.get(posting.member_id)) is not None:
+            results.append(unknown)
+            continue
+        state = states[posting.member_id]
+        if (prior := known.get(posting.idempotency_key)) is not None:
+            results.append(_replay(prior, posting, balance=state.balance))
+            continue
+        bucket = bucket_of(posting.kind)
+        if state.of(bucket) + posting.points < 0:
+            results.append(InsufficientPoints(balance=state.of(bucket), requested=posting.points))
+            continue
+        state = states[posting.member_id] = state.moved(bucket, posting.points)
+        entry = _entry(posting, state.of(bucket), actor=actor, at=start + timedelta(microseconds=index))
+        known[posting.idempotency_key] = entry
+        written.append(_row(entry))
+        results.append(Posted(entry=entry, balance=state.balance, replayed=False))
+    if written and await uow.ledger.append(actor, written) < len(written):
+        raise KeyRaced
     for row in written:
         log.info(
             "points posted",
@@ -95,6 +104,7 @@ def _entry(posting: Posting, balance_after: int, *, actor: str, at: datetime) ->
         idempotency_key=posting.idempotency_key,
         actor=actor,
         created_at=at,
+        order_id=posting.order_id,
     )
 
 
@@ -105,6 +115,8 @@ def _row(entry: EntryView) -> dict[str, Any]:
         "points": entry.points,
         "balance_after": entry.balance_after,
         "kind": entry.kind.value,
+        "bucket": entry.bucket.value,
+        "order_id": entry.order_id,
         "reason": entry.reason,
         "idempotency_key": entry.idempotency_key,
         "created_at": entry.created_at,
@@ -186,10 +198,18 @@ async def adjust_points_batch(
 
 
 async def balances(uow: LoyaltyUnitOfWork, member_ids: Sequence[uuid.UUID]) -> list[int]:
-    """Each member's balance (zero without an account), in the order asked, in one query."""
+    """Each member's available balance (zero without an account), in the order asked, in one query."""
+    return [state.balance for state in await account_states(uow, member_ids)]
+
+
+async def account_states(uow: LoyaltyUnitOfWork, member_ids: Sequence[uuid.UUID]) -> list[AccountState]:
+    """Each member's available, pending and owed points (zeros without an account), in order, in one query."""
     async with uow:
-        found = {a.member_id: a.balance for a in await uow.accounts.by_member_ids(member_ids)}
-    return [found.get(member_id, 0) for member_id in member_ids]
+        found = {
+            a.member_id: AccountState(a.balance, a.pending, a.owed)
+            for a in await uow.accounts.by_member_ids(member_ids)
+        }
+    return [found.get(member_id, AccountState()) for member_id in member_ids]
 
 
 async def ledger_page(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from loyalty.points.models import EntryKind, LedgerEntry
+from loyalty.points.models import Bucket, EntryKind, LedgerEntry, bucket_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +23,12 @@ class EntryView:
     idempotency_key: str
     actor: str
     created_at: datetime
+    order_id: uuid.UUID | None = None
+
+    @property
+    def bucket(self) -> Bucket:
+        """The account total this entry moved."""
+        return bucket_of(self.kind)
 
     @classmethod
     def of(cls, row: LedgerEntry) -> EntryView:
@@ -40,24 +46,48 @@ class EntryView:
             idempotency_key=row["idempotency_key"],
             actor=row["actor"],
             created_at=row["created_at"],
+            order_id=row.get("order_id"),
         )
 
 
 @dataclass(frozen=True, slots=True)
 class Posting:
-    """A ledger entry to write: who, how many points (signed), what kind, why, under which key."""
+    """A ledger entry to write: who, how many points (signed), what kind (which fixes the bucket it moves), why,
+    under which key, and the order it belongs to if any."""
 
     member_id: uuid.UUID
     points: int
     kind: EntryKind
     reason: str
     idempotency_key: str
+    order_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountState:
+    """A member's three totals: available `balance`, `pending` and `owed`."""
+
+    balance: int = 0
+    pending: int = 0
+    owed: int = 0
+
+    def of(self, bucket: Bucket) -> int:
+        """The total of one bucket."""
+        return {Bucket.AVAILABLE: self.balance, Bucket.PENDING: self.pending, Bucket.OWED: self.owed}[bucket]
+
+    def moved(self, bucket: Bucket, points: int) -> AccountState:
+        """The state after `points` moved `bucket`."""
+        if bucket is Bucket.AVAILABLE:
+            return AccountState(self.balance + points, self.pending, self.owed)
+        if bucket is Bucket.PENDING:
+            return AccountState(self.balance, self.pending + points, self.owed)
+        return AccountState(self.balance, self.pending, self.owed + points)
 
 
 @dataclass(frozen=True, slots=True)
 class Posted:
-    """A posting on the ledger. `balance` is the balance this write produced (for a replay: the balance when
-    it was replayed); `replayed` when the key had already been applied and nothing changed."""
+    """A posting on the ledger. `balance` is the available balance this write produced (for a replay: the
+    balance when it was replayed); `replayed` when the key had already been applied and nothing changed."""
 
     entry: EntryView
     balance: int
