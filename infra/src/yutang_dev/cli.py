@@ -1,5 +1,6 @@
 """Command line of `python -m yutang_dev`: run, token, keys rotate|drop-previous, pg start|stop|status|url,
-migrate upgrade|check|revision, import members|orders, events dead-letters|replay|rebuild-directory."""
+migrate upgrade|check|revision, import members|orders, events dead-letters|replay|rebuild-directory,
+reconcile points."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from yutang_dev.events import add_events_commands
 from yutang_dev.keys import KeyRotationError, drop_previous_jwt_key, rotate_jwt_key
 from yutang_dev.paths import data_dir
 from yutang_dev.pg import EmbeddedPostgres
+from yutang_dev.reconcile import add_reconcile_commands
 from yutang_dev.sql import DatabaseError
 from yutang_dev.tokens import TokenRequestError, add_token_arguments, token_from_args
 
@@ -76,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_migrate(commands)
     add_events_commands(commands)
     _add_import(commands)
+    add_reconcile_commands(commands)
     return parser
 
 
