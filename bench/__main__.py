@@ -1,6 +1,6 @@
 """Starts a private stack (embedded PostgreSQL, three subgraphs, the gateway) and runs every benchmark.
 
-python -m bench [--rounds 3] [--seconds 2.5]
+python -m bench [--rounds 3] [--seconds 2.5] [--only-points]
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ def _settings(argv: list[str] | None) -> Settings:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--rounds", type=int, default=defaults.rounds, help="timed rounds of every scenario")
     parser.add_argument("--seconds", type=float, default=defaults.seconds, help="length of one scenario's round")
+    parser.add_argument("--only-points", action="store_true", help="only the order → points latency (P7)")
     args = parser.parse_args(argv)
-    return Settings(rounds=args.rounds, seconds=args.seconds)
+    return Settings(rounds=args.rounds, seconds=args.seconds, only_points=args.only_points)
 
 
 def _postmaster(pg: EmbeddedPostgres) -> int:

@@ -39,7 +39,10 @@ class Api:
         self.client = client
         self.gateway_url = f"http://127.0.0.1:{ports.gateway}/graphql"
         self.subgraph_urls = {name: f"http://127.0.0.1:{ports.subgraph(name)}/graphql" for name in _SUBGRAPHS}
-        token = issue_token(keys.jwt_private.read_text(), subject=SUBJECT, role=Role.OPS)
+        # Limits far above any load this bench makes: the gateway's default per-subject limit (20/s) would
+        # measure the limiter, not the stack.
+        limits = {"rl_s": 1_000_000, "rl_d": 1_000_000_000}
+        token = issue_token(keys.jwt_private.read_text(), subject=SUBJECT, role=Role.OPS, extra=limits)
         self.auth = {"authorization": f"Bearer {token}", "content-type": "application/json"}
         self.secret = keys.gateway_secret.read_text().strip().encode()
 

@@ -5,6 +5,8 @@ P1  the federated member query through the gateway (members + loyalty + communit
     `{ __typename }` through the gateway, which no subgraph sees: the gateway's own cost.
 P2a ledger writes through the gateway (adjustPoints, one per request, 16 clients; adjustPointsBatch, 100 per
     request, 4 clients) beside the same transactions in raw SQL through asyncpg on the same database.
+P7  order → points: recordOrder through the gateway until the order's pending points show through the gateway
+    (bench/points.py), p50 and p99.
 
 Every scenario runs once to warm up, then ROUNDS times; scenarios are interleaved within a round so that drift
 (the ledger growing, autovacuum, a noisy neighbour) touches a scenario and its baseline alike. Figures are medians
@@ -41,6 +43,8 @@ from bench.api import (
 )
 from bench.cpu import CLIENT, PUMPS, CpuMeter
 from bench.load import Call, Run, drive
+from bench.points import order_to_points
+from bench.points import report as points_report
 from bench.raw import ACTOR, RawLedger, asyncpg_dsn
 from bench.seed import seed
 from yutang_dev.keys import KeyPaths
@@ -55,6 +59,7 @@ class Settings:
     many: int = 16  # concurrent clients of the "16 clients" scenarios and of adjustPoints
     batch_clients: int = 3  # concurrent adjustPointsBatch requests (and raw batch transactions)
     batch_size: int = 100
+    only_points: bool = False  # run only P7 (order → points)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +85,9 @@ async def measure(
         api = Api(ports, keys, client)
         members = await seed(api, run_id)
         random.Random(7).shuffle(members)
+        if settings.only_points:
+            points_report(await order_to_points(api, members))
+            return
         results: dict[str, list[Run]] = {}
         reads = read_scenarios(api, members, settings)
         await rounds(reads, settings, cpu, results)
@@ -87,7 +95,9 @@ async def measure(
             writes = write_scenarios(api, raw, members, settings, run_id)
             await rounds(writes, settings, cpu, results)
             await check_written(raw, results)
+        latencies = await order_to_points(api, members)
     report(results, [*reads, *writes], settings)
+    points_report(latencies)
 
 
 async def check_written(raw: RawLedger, results: Mapping[str, list[Run]]) -> None:
