@@ -190,3 +190,70 @@ async def test_orders_imported_with_earn_points_each_get_an_order_paid_event(
     assert data["categories"] == [{"category": "snacks", "gross_fen": 300}, {"category": "tea", "gross_fen": 1000}]
     assert float(data["discounted_share"]) == round(1000 / 1300, 4)
     assert await scalar(engine, "SELECT earns_points FROM members.orders")
+
+
+async def test_orders_import_gives_each_broken_rule_its_reason(
+    engine: AsyncEngine, database_url: str, tmp_path: Path
+) -> None:
+    member = str(await _members(engine, database_url, tmp_path))
+
+    def lines(quantity: Any, price: Any = 500) -> str:
+        return json.dumps([{"sku": "A", "category": "tea", "quantity": quantity, "unit_price_fen": price}])
+
+    rows = [
+        (["Q1", member.upper(), "S001", "in_store", "1000", "", YESTERDAY, lines("2")], None),
+        (["Q2", member, "S001", "in_store", "100", "0", "2024-02-29 23:59:59", ""], None),
+        (
+            ["Q 3", member, "S001", "in_store", "100", "", YESTERDAY, ""],
+            "external_id must be 1-64 printable characters",
+        ),
+        (
+            ["Q" * 65, member, "S001", "in_store", "100", "", YESTERDAY, ""],
+            "external_id must be 1-64 printable characters",
+        ),
+        (["Q5", member[:-1], "S001", "in_store", "100", "", YESTERDAY, ""], "member_id is not a UUID"),
+        (["Q6", member, "_S001", "in_store", "100", "", YESTERDAY, ""], "store_code is malformed"),
+        (["Q7", member, "S 01", "in_store", "100", "", YESTERDAY, ""], "store_code is malformed"),
+        (["Q8", member, "S001", "in_store", "1234567890123", "", YESTERDAY, ""], "paid_fen must be a positive integer"),
+        (["Q9", member, "S001", "in_store", "+5", "", YESTERDAY, ""], "paid_fen must be a positive integer"),
+        (["Q10", member, "S001", "in_store", "1_000", "", YESTERDAY, ""], "paid_fen must be a positive integer"),
+        (["Q11", member, "S001", "in_store", "100", "-1", YESTERDAY, ""], "discount_fen must be 0 or more"),
+        (["Q12", member, "S001", "in_store", "100", "", "2024-02-30 10:00:00", ""], "occurred_at is not a time"),
+        (
+            ["Q13", member, "S001", "in_store", "1000", "", YESTERDAY, lines(2.5)],
+            "a line lacks sku, category or integers",
+        ),
+        (
+            ["Q14", member, "S001", "in_store", "1000", "", YESTERDAY, lines("0")],
+            "a line lacks sku, category or integers",
+        ),
+        (
+            ["Q15", member, "S001", "in_store", "1000", "", YESTERDAY, lines(1, "5.0")],
+            "a line lacks sku, category or integers",
+        ),
+        (
+            ["Q16", member, "S001", "in_store", "1000", "", YESTERDAY, lines(1234567)],
+            "a line lacks sku, category or integers",
+        ),
+        (["Q17", member, "S001", "in_store", "1000", "", YESTERDAY, '{"sku": "A"}'], "lines is not a JSON array"),
+        (
+            ["Q18", member, "S001", "in_store", "1000", "", YESTERDAY, lines(3)],
+            "lines do not add up to paid_fen + discount_fen",
+        ),
+    ]
+    source = write_csv(
+        tmp_path / "orders.csv",
+        ["external_id", "member_id", "store_code", "channel", "paid_fen", "discount_fen", "occurred_at", "lines"],
+        [row for row, _ in rows],
+    )
+    rejects = tmp_path / "rejects.csv"
+
+    report = await import_orders(
+        source, database_url=database_url, vault=MobileVault(key()), rejects=rejects, console=console()[0]
+    )
+
+    with rejects.open() as handle:
+        found = {int(r["line"]): r["reason"] for r in csv.DictReader(handle)}
+    expected = {line: reason for line, (_, reason) in enumerate(rows, start=2) if reason is not None}
+    assert found == expected
+    assert (report.written, report.rejected) == (2, len(expected))
