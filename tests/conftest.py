@@ -7,6 +7,7 @@ tests need real concurrent transactions that commit.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import os
 import socket
@@ -17,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from tests.stack import Stack
@@ -93,12 +95,25 @@ async def _clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     if "engine" not in request.fixturenames:
         return
     engine: AsyncEngine = request.getfixturevalue("engine")
+    # Once the e2e stack runs, its relays and consumers work on the same tables: a TRUNCATE can deadlock with
+    # them, and PostgreSQL then aborts one side. Take the locks in name order, and try again when it was us.
+    for attempt in range(5):
+        try:
+            await _truncate(engine)
+            return
+        except DBAPIError as exc:
+            if "deadlock" not in str(exc) or attempt == 4:
+                raise
+            await asyncio.sleep(0.1 * (attempt + 1))
+
+
+async def _truncate(engine: AsyncEngine) -> None:
     async with engine.begin() as connection:
         tables = (
             await connection.execute(
                 text(
                     "SELECT schemaname || '.' || tablename FROM pg_tables "
-                    "WHERE schemaname = ANY(:schemas) AND tablename <> 'alembic_version'"
+                    "WHERE schemaname = ANY(:schemas) AND tablename <> 'alembic_version' ORDER BY 1"
                 ),
                 {"schemas": list(SERVICES)},
             )

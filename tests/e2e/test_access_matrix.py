@@ -208,7 +208,8 @@ def test_me(stack: Stack, tokens: Tokens, members: dict[str, str]) -> None:
     outcome = {}
     for caller in CALLERS:
         result = stack.query(ME, token=caller.token(tokens, members[SELF])).json()
-        me = None if forbidden(result) else result["data"]["me"]["id"]
+        found = None if forbidden(result) else result["data"]["me"]
+        me = None if found is None else found["id"]  # null: the token is not a member's
         for target in TARGETS:  # `me` is always the caller: it reaches the SELF target only
             outcome[(caller.name, target)] = me == members[target]
     check("Query.me", outcome)

@@ -483,11 +483,15 @@ async def _visible(info: MembersInfo, rule: str, view: MemberView | None) -> Mem
 @strawberry.type
 class Query:
     @strawberry.field(
-        description="The member the token speaks for (member tokens only).", permission_classes=[Authorized]
+        description="The member the token speaks for; null for a token that is not a member's (staff, partners, "
+        "services and operations have no member of their own)."
     )
     async def me(self, info: MembersInfo) -> Member | None:
+        principal = principal_of(info)
+        if principal.role is not Role.MEMBER:
+            return None
         try:
-            member_id = uuid.UUID(principal_of(info).subject)
+            member_id = uuid.UUID(principal.subject)
         except ValueError:
             return None
         view = await info.context.loaders(member_by_id).load(member_id)
