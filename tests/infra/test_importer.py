@@ -92,6 +92,8 @@ async def test_members_import_rejects_with_line_numbers_and_a_rerun_adds_nothing
     assert "rows/s" in printed.getvalue()
     sealed = await scalar(engine, "SELECT mobile_ciphertext FROM members.members WHERE nickname = '小鱼'")
     assert MobileVault(key()).reveal(sealed) == "13800138000"
+    fingerprint = await scalar(engine, "SELECT mobile_fingerprint FROM members.members WHERE nickname = '小鱼'")
+    assert fingerprint == MobileVault(key()).fingerprint("13800138000")
     assert await scalar(engine, "SELECT count(*) FROM members.outbox WHERE type = 'members.imported'") == 2
 
 

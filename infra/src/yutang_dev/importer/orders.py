@@ -11,8 +11,6 @@ one `orders.imported` summary event is written.
 from __future__ import annotations
 
 import json
-import secrets
-import time
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +32,7 @@ from yutang_dev.importer.common import (
     staging_name,
     step,
     tune_session,
+    uuid7_prefix,
     write_rejects,
 )
 
@@ -221,14 +220,6 @@ _EVENTS_SQL = """
         RETURNING 1"""
 
 
-def _uuid7_prefix() -> str:
-    """The first 22 hex digits of this run's UUIDv7s (see `_import_sql`)."""
-    millis = time.time_ns() // 1_000_000
-    rand = secrets.randbits(34)
-    rand_a, variant, rand_b = rand >> 22, 0x8 | ((rand >> 20) & 0x3), rand & 0xFFFFF
-    return f"{millis:012x}7{rand_a:03x}{variant:x}{rand_b:05x}"
-
-
 async def import_orders(
     path: Path,
     *,
@@ -270,7 +261,7 @@ async def import_orders(
             await _fingerprint(conn, staging, vault, has_mobiles="mobile" in header)
         unionids = "unionid" in header and await _has_unionids(conn)
         with step(report, "validate and insert", console):
-            args = (client, earn_points, _uuid7_prefix())
+            args = (client, earn_points, uuid7_prefix())
             try:
                 sql = _import_sql(staging, unionids=unionids, careful=False, earn_points=earn_points)
                 report.written = await conn.fetchval(sql, *args)
