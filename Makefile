@@ -53,8 +53,9 @@ run: install ## Start the whole stack (embedded PostgreSQL unless DATABASE_URL i
 	$(PY) -m yutang_dev run
 
 .PHONY: token
-token: $(PY_STAMP) ## Print a development token: ROLE=ops|staff|member|partner|service [MEMBER=id] [SCOPES=a,b]
-	@$(PY) -m yutang_dev token --role $(ROLE) $(if $(MEMBER),--member $(MEMBER)) $(if $(SCOPES),--scopes $(SCOPES))
+token: $(PY_STAMP) ## Print a development token: ROLE=ops|staff|member|partner|service [MEMBER=id] [SCOPES=a,b] [STORES=S1,S2] [REGIONS=R1] [STAFF_ROLES=guide,store_manager]
+	@$(PY) -m yutang_dev token --role $(ROLE) $(if $(MEMBER),--member $(MEMBER)) $(if $(SCOPES),--scopes $(SCOPES)) \
+	  $(if $(STORES),--stores $(STORES)) $(if $(REGIONS),--regions $(REGIONS)) $(if $(STAFF_ROLES),--staff-roles $(STAFF_ROLES))
 
 .PHONY: import
 import: $(PY_STAMP) ## Bulk import a CSV: KIND=members|orders FILE=path [REJECTS=path] [EARN_POINTS=1] [CLIENT=name]

@@ -62,6 +62,33 @@ def test_partner_token_carries_its_scopes(data_dir: Path, capsys: pytest.Capture
     assert principal.scopes == {"points:read", "members:read"}
 
 
+def test_staff_token_carries_stores_regions_and_staff_roles(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    token = _token(
+        capsys, "--role", "staff", "--stores", "S1, S2", "--regions", "R1", "--staff-roles", "guide,store_manager"
+    )
+
+    principal = verify_token(token, _public_key(data_dir))
+
+    assert principal.role is Role.STAFF
+    assert principal.stores == {"S1", "S2"}
+    assert principal.regions == {"R1"}
+    assert set(principal.staff_roles) == {"guide", "store_manager"}
+
+
+def test_staff_token_defaults_to_a_guide_of_no_store(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    principal = verify_token(_token(capsys, "--role", "staff"), _public_key(data_dir))
+
+    assert set(principal.staff_roles) == {"guide"}
+    assert not principal.stores
+    assert not principal.regions
+
+
+def test_partner_token_carries_its_allowed_stores(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    token = _token(capsys, "--role", "partner", "--scopes", "members:read", "--stores", "S1")
+
+    assert verify_token(token, _public_key(data_dir)).stores == {"S1"}
+
+
 def test_ttl_hours_sets_expiry(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import jwt
 
@@ -81,6 +108,10 @@ def test_ttl_hours_sets_expiry(data_dir: Path, capsys: pytest.CaptureFixture[str
         (["--role", "ops", "--scopes", "points:read,points:steal"], "unknown scope"),
         (["--role", "staff", "--member", str(uuid.UUID(int=1))], "only applies to role member"),
         (["--role", "ops", "--ttl-hours", "0"], "positive"),
+        (["--role", "staff", "--staff-roles", "guide,wizard"], "unknown staff role"),
+        (["--role", "staff", "--stores", "S 1"], "is not a code"),
+        (["--role", "ops", "--stores", "S1"], "only applies to roles staff and partner"),
+        (["--role", "partner", "--scopes", "members:read", "--regions", "R1"], "only apply to role staff"),
     ],
 )
 def test_bad_requests_fail_with_a_message(
