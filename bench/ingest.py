@@ -14,6 +14,7 @@ import csv
 import json
 import random
 import shutil
+import statistics
 import tempfile
 import time
 import uuid
@@ -113,21 +114,24 @@ async def ensure_stores(conn: Any, count: int = 200) -> None:
     )
 
 
-async def raw_copy(dsn: str, path: Path) -> float:
-    """Seconds to COPY the file into a plain text table with the file's columns (the baseline)."""
+async def raw_copy(dsn: str, path: Path, repeat: int = 3) -> float:
+    """Seconds to COPY the file into a plain text table with the file's columns (the baseline): the median of
+    `repeat` runs, each into a new table (the machine is shared; one run can land on a busy moment)."""
     with path.open() as handle:
         columns = next(csv.reader(handle))
     conn = await asyncpg.connect(dsn)
+    times = []
     try:
-        await conn.execute("DROP TABLE IF EXISTS public.bench_raw_copy")
-        await conn.execute(f"CREATE TABLE public.bench_raw_copy ({', '.join(f'{c} text' for c in columns)})")
-        started = time.perf_counter()
-        await conn.copy_to_table("bench_raw_copy", schema_name="public", source=path, format="csv", header=True)
-        elapsed = time.perf_counter() - started
-        await conn.execute("DROP TABLE public.bench_raw_copy")
+        for _ in range(repeat):
+            await conn.execute("DROP TABLE IF EXISTS public.bench_raw_copy")
+            await conn.execute(f"CREATE TABLE public.bench_raw_copy ({', '.join(f'{c} text' for c in columns)})")
+            started = time.perf_counter()
+            await conn.copy_to_table("bench_raw_copy", schema_name="public", source=path, format="csv", header=True)
+            times.append(time.perf_counter() - started)
+            await conn.execute("DROP TABLE public.bench_raw_copy")
     finally:
         await conn.close()
-    return elapsed
+    return statistics.median(times)
 
 
 async def measure_import(database_url: str, work: Path, *, members: int, orders: int) -> list[str]:
