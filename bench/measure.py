@@ -21,11 +21,13 @@ import os
 import platform
 import random
 import statistics
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import uvloop
@@ -42,6 +44,7 @@ from bench.api import (
     success,
 )
 from bench.cpu import CLIENT, PUMPS, CpuMeter
+from bench.ingest import measure_gateway_ingest, measure_import
 from bench.load import Call, Run, drive
 from bench.points import order_to_points
 from bench.points import report as points_report
@@ -60,6 +63,8 @@ class Settings:
     batch_clients: int = 3  # concurrent adjustPointsBatch requests (and raw batch transactions)
     batch_size: int = 100
     only_points: bool = False  # run only P7 (order → points)
+    import_members: int = 20_000  # the bulk import's generated files (0: skip the import measurement)
+    import_orders: int = 200_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +101,20 @@ async def measure(
             await rounds(writes, settings, cpu, results)
             await check_written(raw, results)
         latencies = await order_to_points(api, members)
+        ingest = await measure_gateway_ingest(api, database_url, [str(m) for m in members])
     report(results, [*reads, *writes], settings)
     points_report(latencies)
+    print("\norder ingest: recordOrders ×100 via the gateway beside raw batched inserts of the same rows")
+    for line in ingest:
+        print(f"  {line}")
+    if settings.import_members:
+        print(f"\nbulk import of {settings.import_members} members and {settings.import_orders} orders beside raw COPY")
+        with tempfile.TemporaryDirectory(prefix="yb-import-") as work:
+            lines = await measure_import(
+                database_url, Path(work), members=settings.import_members, orders=settings.import_orders
+            )
+        for line in lines:
+            print(f"  {line}")
 
 
 async def check_written(raw: RawLedger, results: Mapping[str, list[Run]]) -> None:
