@@ -1,5 +1,6 @@
 """The whole authorisation matrix of the members service, generated from members.authorization.RULES and checked
-through the real gateway: every rule × every kind of caller × every store scope of the target member.
+through the real gateway: every rule × every kind of caller × every store scope of the target member (or, for the
+rules about orders, of the store the target order was sold in).
 
 The expected outcome is computed here from the table's reach (an oracle independent of members.access); the
 actual one is what the gateway answers: FORBIDDEN or not, the member listed or not, the mobile full or masked.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -30,6 +32,8 @@ MOBILES = {
     "no home store": "13800000004",
 }
 SELF = "own store"  # the member caller is this target
+# Rules scoped by the order's store: the target is an order sold in that target's store (every order has one).
+ORDER_TARGETS = {name: store for name, store in TARGETS.items() if store is not None}
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,7 @@ class CallerCase:
         return tokens.service(*self.scopes)
 
 
-RW = frozenset({"members:read", "members:write"})
+RW = frozenset({"members:read", "members:write", "orders:read", "orders:write", "behaviour:write"})
 C = Caller
 CALLERS = [
     CallerCase("member", Role.MEMBER, frozenset({C.MEMBER})),
@@ -136,6 +140,28 @@ BRAND_WIDE = {
     "Mutation.handOverMembers": f'mutation {{ x: handOverMembers(fromStaffId: "{NOWHERE}", '
     f'toStaffId: "{uuid.uuid4()}") {{ __typename }} }}',
 }
+MEMBER_READS |= {
+    "Member.orders": ("query($id: UUID!) { member(id: $id) { id orders(first: 1) { totalCount } } }", "member"),
+    "Member.orderStats": ("query($id: UUID!) { member(id: $id) { id orderStats { orderCount } } }", "member"),
+}
+ORDER_LINES = '[{sku: "A", category: "tea", quantity: 1, unitPriceFen: 1200}]'
+ORDER_INPUT = (
+    "{externalId: $x, memberId: $member, storeCode: $store, channel: IN_STORE, paidFen: 1200, occurredAt: $at, "
+    f"lines: {ORDER_LINES}}}"
+)
+ORDER_ARGS = "$x: String!, $member: UUID!, $store: String!, $at: DateTime!"
+ORDER_MUTATIONS = {
+    "Mutation.recordOrder": f"mutation({ORDER_ARGS}) {{ x: recordOrder(input: {ORDER_INPUT}) {{ __typename }} }}",
+    "Mutation.recordOrders": f"mutation({ORDER_ARGS}) {{ x: recordOrders(inputs: [{ORDER_INPUT}]) {{ __typename }} }}",
+    "Mutation.recordRefund": "mutation($x: String!, $order: UUID!, $at: DateTime!) { x: recordRefund(input: "
+    "{refundId: $x, orderId: $order, occurredAt: $at, amountFen: 1}) { __typename } }",
+}
+ORDER = "query($order: UUID!) { x: order(id: $order) { id } }"
+ORDER_LIST = "{ orders(first: 100) { edges { node { id } } } }"
+BEHAVIOUR = (
+    "mutation($x: String!, $id: UUID!, $at: DateTime!) { x: recordBehaviour(events: "
+    "[{eventId: $x, kind: VISIT, memberId: $id, occurredAt: $at}]) { __typename } }"
+)
 LIST = "{ members(first: 100) { edges { node { id } } } }"
 MOBILE = "query($id: UUID!) { member(id: $id) { mobile } }"
 ME = "{ me { id } }"
@@ -143,6 +169,7 @@ ME = "{ me { id } }"
 
 def test_every_rule_of_the_table_is_exercised() -> None:
     covered = {*MEMBER_READS, *MEMBER_MUTATIONS, *BRAND_WIDE, "Query.members", "Member.mobile.full", "Query.me"}
+    covered |= {*ORDER_MUTATIONS, "Query.order", "Query.orders", "Mutation.recordBehaviour"}
     assert covered == set(RULES)
 
 
@@ -168,7 +195,26 @@ async def members(stack: Stack, ops: str, engine: AsyncEngine) -> dict[str, str]
 
 def cells(rule_name: str) -> list[tuple[CallerCase, str | None]]:
     rule = RULES[rule_name]
-    return [(caller, target) for caller in CALLERS for target in (TARGETS if rule.about_member else [None])]
+    targets = ORDER_TARGETS if rule.by_order_store else TARGETS if rule.about_member else [None]
+    return [(caller, target) for caller in CALLERS for target in targets]
+
+
+def _at() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+@pytest.fixture
+def orders(stack: Stack, ops: str, members: dict[str, str]) -> dict[str, str]:
+    """One order (1200 fen, bought by the SELF member) in each target's store, recorded by ops."""
+    found = {}
+    for target, store in ORDER_TARGETS.items():
+        variables = {"x": f"M-{uuid.uuid4().hex}", "member": members[SELF], "store": store, "at": _at()}
+        document = ORDER_MUTATIONS["Mutation.recordOrder"].replace(
+            "__typename", "... on RecordOrderSuccess { order { id } }"
+        )
+        body = stack.query(document, variables, token=ops).json()
+        found[target] = body["data"]["x"]["order"]["id"]
+    return found
 
 
 def check(rule_name: str, outcome: dict[tuple[str, str | None], bool]) -> None:
@@ -241,6 +287,64 @@ def test_member_mutations(stack: Stack, tokens: Tokens, members: dict[str, str],
     check(rule_name, outcome)
 
 
+@pytest.mark.parametrize("rule_name", sorted(ORDER_MUTATIONS))
+def test_order_mutations(
+    stack: Stack, tokens: Tokens, members: dict[str, str], orders: dict[str, str], rule_name: str
+) -> None:
+    outcome = {}
+    for caller, target in cells(rule_name):
+        assert target is not None
+        variables = {
+            "x": uuid.uuid4().hex,
+            "member": members[SELF],
+            "store": ORDER_TARGETS[target],
+            "order": orders[target],
+            "at": _at(),
+        }
+        document = ORDER_MUTATIONS[rule_name]
+        used = {k: v for k, v in variables.items() if f"${k}" in document}
+        body = stack.query(document, used, token=caller.token(tokens, members[SELF])).json()
+        outcome[(caller.name, target)] = not forbidden(body)
+        if outcome[(caller.name, target)]:
+            answers = body["data"]["x"] if isinstance(body["data"]["x"], list) else [body["data"]["x"]]
+            assert {a["__typename"] for a in answers} <= {"RecordOrderSuccess", "RecordRefundSuccess"}, body
+    check(rule_name, outcome)
+
+
+def test_order_by_id(stack: Stack, tokens: Tokens, members: dict[str, str], orders: dict[str, str]) -> None:
+    outcome = {}
+    for caller, target in cells("Query.order"):
+        assert target is not None
+        body = stack.query(ORDER, {"order": orders[target]}, token=caller.token(tokens, members[SELF])).json()
+        denied = forbidden(body)
+        assert denied or body["data"]["x"]["id"] == orders[target]
+        outcome[(caller.name, target)] = not denied
+    check("Query.order", outcome)
+
+
+def test_orders_list(stack: Stack, tokens: Tokens, members: dict[str, str], orders: dict[str, str]) -> None:
+    outcome = {}
+    for caller in CALLERS:
+        result = stack.query(ORDER_LIST, token=caller.token(tokens, members[SELF])).json()
+        listed = set() if forbidden(result) else {e["node"]["id"] for e in result["data"]["orders"]["edges"]}
+        for target in ORDER_TARGETS:
+            outcome[(caller.name, target)] = orders[target] in listed
+    check("Query.orders", outcome)
+
+
+def test_record_behaviour(stack: Stack, tokens: Tokens, members: dict[str, str]) -> None:
+    """A member out of a partner's stores is answered as unknown (MEMBERS_UNKNOWN_MEMBER), not FORBIDDEN."""
+    outcome = {}
+    for caller, target in cells("Mutation.recordBehaviour"):
+        assert target is not None
+        variables = {"x": uuid.uuid4().hex, "id": members[target], "at": _at()}
+        body = stack.query(BEHAVIOUR, variables, token=caller.token(tokens, members[SELF])).json()
+        answered = None if forbidden(body) else body["data"]["x"][0]["__typename"]
+        assert answered in (None, "RecordBehaviourSuccess", "UnknownMemberError"), body
+        outcome[(caller.name, target)] = answered == "RecordBehaviourSuccess"
+    check("Mutation.recordBehaviour", outcome)
+
+
 @pytest.mark.parametrize("rule_name", sorted(BRAND_WIDE))
 def test_brand_wide_fields(stack: Stack, tokens: Tokens, members: dict[str, str], rule_name: str) -> None:
     outcome = {}
@@ -253,5 +357,6 @@ def test_brand_wide_fields(stack: Stack, tokens: Tokens, members: dict[str, str]
 
 
 def test_matrix_size() -> None:
-    """Documents the matrix: every rule × 13 kinds of caller × 4 store scopes for rules about a member."""
-    assert sum(len(cells(name)) for name in RULES) == 13 * 4 * 13 + 13 * 18
+    """Documents the matrix: every rule × 13 kinds of caller × 4 store scopes for rules about a member (3 for rules
+    about orders: every order has a store)."""
+    assert sum(len(cells(name)) for name in RULES) == 13 * 4 * 16 + 13 * 3 * 5 + 13 * 18

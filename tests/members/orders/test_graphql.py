@@ -189,11 +189,11 @@ async def test_permissions(members_api: SubgraphClient, tokens: Tokens) -> None:
 
     reader = await members_api(RECORD, {"i": item}, token=tokens.partner("orders:read", "members:write"))
     as_member = await members_api(RECORD, {"i": item}, token=tokens.member(member_id))
-    staff = await members_api(RECORD, {"i": item}, token=tokens.staff())
+    staff = await members_api(RECORD, {"i": item}, token=tokens.staff_in("guide", stores=("S001",)))
     behaviour_as_staff = await members_api(
         BEHAVIOUR,
         {"e": [{"eventId": "E1", "kind": "VISIT", "memberId": member_id, "occurredAt": ago(1)}]},
-        token=tokens.staff(),
+        token=tokens.staff_in("operations"),
     )
     list_as_pos = await members_api(ORDERS, {"first": 5}, token=tokens.partner("orders:write"))
     own = await members_api(MEMBER_ORDERS, {"id": member_id, "first": 5}, token=tokens.member(member_id))
@@ -312,11 +312,109 @@ async def test_order_by_id(members_api: SubgraphClient, tokens: Tokens) -> None:
     member_id = await member(members_api, tokens)
     order_id = (await record(members_api, tokens.ops(), order_input(member_id, externalId="X1")))["order"]["id"]
 
-    found = await members_api(ORDER, {"id": order_id}, token=tokens.staff())
-    missing = await members_api(ORDER, {"id": str(uuid.uuid4())}, token=tokens.staff())
+    guide = tokens.staff_in("guide", stores=("S001",))
+    found = await members_api(ORDER, {"id": order_id}, token=guide)
+    missing = await members_api(ORDER, {"id": str(uuid.uuid4())}, token=guide)
 
     assert found["data"]["order"] == {"externalId": "X1", "paidFen": 1200}
     assert missing["data"]["order"] is None
+
+
+async def test_orders_are_scoped_by_the_store_that_sold_them(
+    members_api: SubgraphClient, tokens: Tokens, engine: Any
+) -> None:
+    async with engine.begin() as connection:  # region R2 with store S003, beside R1's S001 and S002
+        await connection.execute(
+            text(
+                "WITH r AS (INSERT INTO members.regions (id, code, name) VALUES (gen_random_uuid(), 'R2', 'R2') "
+                "RETURNING id) INSERT INTO members.stores (id, code, name, region_id) "
+                "SELECT gen_random_uuid(), 'S003', 'S003', id FROM r"
+            )
+        )
+    buyer = await member(members_api, tokens)  # no home store: orders follow their store, not the buyer
+    ids = {
+        store: (await record(members_api, tokens.ops(), order_input(buyer, storeCode=store)))["order"]["id"]
+        for store in ("S001", "S002", "S003")
+    }
+    guide = tokens.staff_in("guide", stores=("S001",))
+    supervisor = tokens.staff_in("supervisor", regions=("R1",))
+    partner = tokens.partner_for("orders:read", "orders:write", stores=("S002",))
+
+    def listed(result: dict[str, Any]) -> list[str]:
+        return sorted(edge["node"]["storeCode"] for edge in result["data"]["orders"]["edges"])
+
+    lists = {
+        name: await members_api(ORDERS, {"first": 10}, token=token)
+        for name, token in (("guide", guide), ("supervisor", supervisor), ("partner", partner))
+    }
+    assert {name: listed(result) for name, result in lists.items()} == {
+        "guide": ["S001"],
+        "supervisor": ["S001", "S002"],
+        "partner": ["S002"],
+    }
+    assert lists["supervisor"]["data"]["orders"]["totalCount"] == 2
+    assert listed(await members_api(ORDERS, {"first": 10, "store": "S003"}, token=guide)) == []
+    no_store = await members_api(ORDERS, {"first": 10}, token=tokens.staff_in("guide"))
+    assert no_store["data"]["orders"]["totalCount"] == 0
+
+    read = await members_api(ORDER, {"id": ids["S001"]}, token=guide)
+    other = await members_api(ORDER, {"id": ids["S002"]}, token=guide)
+    assert read["data"]["order"]["paidFen"] == 1200
+    assert other["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+    here = await members_api(RECORD, {"i": order_input(buyer, storeCode="S001")}, token=guide)
+    elsewhere = await members_api(RECORD, {"i": order_input(buyer, storeCode="S003")}, token=supervisor)
+    mixed = await members_api(
+        RECORD_MANY, {"i": [order_input(buyer, storeCode="S002"), order_input(buyer, storeCode="S003")]}, token=partner
+    )
+    assert here["data"]["recordOrder"]["__typename"] == "RecordOrderSuccess"
+    assert elsewhere["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert mixed["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+    refund = {"occurredAt": ago(0.5), "amountFen": 100}
+    refused = await members_api(REFUND, {"i": {**refund, "refundId": "R1", "orderId": ids["S003"]}}, token=guide)
+    refunded = await members_api(REFUND, {"i": {**refund, "refundId": "R2", "orderId": ids["S001"]}}, token=guide)
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert refunded["data"]["recordRefund"]["__typename"] == "RecordRefundSuccess"
+    async with engine.connect() as connection:
+        audited = (
+            await connection.execute(
+                text(
+                    "SELECT action, target_type, outcome FROM members.audit_log "
+                    "WHERE outcome = 'FORBIDDEN' ORDER BY action"
+                )
+            )
+        ).all()
+    assert [tuple(row) for row in audited] == [
+        ("recordOrder", "order", "FORBIDDEN"),
+        ("recordOrders", "order", "FORBIDDEN"),
+        ("recordRefund", "order", "FORBIDDEN"),
+    ]
+    # A member's own history is a Member field: it follows the member (their home store), in every store.
+    history = await members_api(MEMBER_ORDERS, {"id": buyer, "first": 10}, token=guide)
+    assert history["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_behaviour_of_a_partner_reaches_the_members_of_its_stores(
+    members_api: SubgraphClient, tokens: Tokens, engine: Any
+) -> None:
+    inside, outside = await member(members_api, tokens), await member(members_api, tokens, "13900139000")
+    async with engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE members.members SET home_store_code = 'S001' WHERE id = :id"), {"id": inside}
+        )
+    events = [
+        {"eventId": f"E-{who}", "kind": "VISIT", "memberId": who, "occurredAt": ago(1)} for who in (inside, outside)
+    ]
+
+    answered = await members_api(
+        BEHAVIOUR, {"e": events}, token=tokens.partner_for("behaviour:write", stores=("S001",))
+    )
+
+    assert [item["__typename"] for item in answered["data"]["recordBehaviour"]] == [
+        "RecordBehaviourSuccess",
+        "UnknownMemberError",
+    ]
 
 
 async def test_order_stats_of_five_members_cost_one_select_of_orders(

@@ -2,8 +2,9 @@
 
 `Authorized` guards a field by its own rule (`RULES["<Type>.<field>"]`): the caller's role must be granted it,
 and when the field names a member (an `id` / `memberId` argument or an input's `memberId`) that member must be
-within the caller's reach. A Member field checks the member it belongs to. Refused mutations are audited with
-the outcome `FORBIDDEN`; mutations refused with a typed error are audited by `AuditRefusals`.
+within the caller's reach; an orders field's orders (the store of each order to record, of the order to read or
+refund) must be in stores within the caller's reach. A Member field checks the member it belongs to. Refused
+mutations are audited with the outcome `FORBIDDEN`; mutations refused with a typed error are audited by `AuditRefusals`.
 """
 
 from __future__ import annotations
@@ -52,9 +53,15 @@ def member_scope(info: MembersInfo, name: str) -> MemberScope | None:
 
 async def covers(info: MembersInfo, scope: MemberScope, member: MemberView) -> bool:
     """True when `member` is within `scope` (a supervisor's stores are mapped to regions once per request)."""
-    if scope.everyone or (scope.member_id is not None and scope.member_id == str(member.id)):
+    if scope.member_id is not None and scope.member_id == str(member.id):
         return True
-    store = member.home_store_code
+    return await covers_store(info, scope, member.home_store_code)
+
+
+async def covers_store(info: MembersInfo, scope: MemberScope, store: str | None) -> bool:
+    """True when the store `store` is within `scope`: one of its stores, or a store of one of its regions."""
+    if scope.everyone:
+        return True
     if store is None:
         return False
     if store in scope.stores:
@@ -73,8 +80,34 @@ def target_of(kwargs: dict[str, Any]) -> Any:
     return None
 
 
+async def order_stores(info: MembersInfo, kwargs: dict[str, Any]) -> list[str]:
+    """The stores of the orders an orders field names: the stores of the orders to record, or the store of the
+    order to read or refund (none when that order does not exist: the resolver answers it), or none for a list
+    (the resolver filters it in SQL)."""
+    from members.orders.graphql.types import order_by_id  # the loader, shared with the resolver
+    from members.orders.service import order_by_key
+
+    if "inputs" in kwargs:
+        return [item.store_code for item in kwargs["inputs"]]
+    item = kwargs.get("input")
+    if item is not None and getattr(item, "store_code", None) is not None:
+        return [item.store_code]
+    order_id = kwargs.get("id") if item is None else getattr(item, "order_id", None)
+    if isinstance(order_id, uuid.UUID):
+        found = await info.context.loaders(order_by_id).load(order_id)
+        return [] if found is None else [found.store_code]
+    external = getattr(item, "external_order_id", None)
+    if isinstance(external, str):
+        client = principal_of(info).subject
+        by_key = await order_by_key(MembersUnitOfWork(info.context.sessions), client, external)
+        return [] if by_key is None else [by_key.store_code]
+    return []
+
+
 def target_type(rule: Rule, field_name: str) -> str:
-    """What a mutation acts on, for the audit log: a member, or the organisation noun in its name."""
+    """What a mutation acts on, for the audit log: an order, a member, or the organisation noun in its name."""
+    if rule.by_order_store:
+        return "order"
     if rule.about_member:
         return "member"
     noun = _VERB.sub("", field_name)
@@ -107,6 +140,9 @@ class Authorized(BasePermission):
     async def _reaches(source: Any, info: MembersInfo, scope: MemberScope, rule: Rule, kwargs: dict[str, Any]) -> bool:
         if scope.everyone or not rule.about_member:
             return True
+        if rule.by_order_store:
+            # Every order named must be in reach: a batch with one order of another store is refused whole.
+            return all([await covers_store(info, scope, store) for store in await order_stores(info, kwargs)])
         view: MemberView | None = getattr(source, "view", None)
         if view is None:
             target = target_of(kwargs)

@@ -9,6 +9,15 @@ Each rule maps a kind of caller to the members it reaches:
 - a partner: members of its allowed stores (the token's `stores`), or every member when it has none;
 - a member: themself.
 
+Orders are scoped by the store that sold them (`orders.store_code`), not by the buyer's home store: `order(id)`,
+`orders(...)`, `recordOrder(s)` and `recordRefund` (rules with `by_order_store`) reach the orders of the caller's
+stores (a supervisor: of their regions' stores; a partner: of its allowed stores). An order is a fact of the store's
+books: its till records it, its counter refunds it, and it never moves when the member changes home store (many
+members have none). A member's own history, `Member.orders` and `Member.orderStats`, is a Member field and follows
+the member (their home store), like every other Member field: staff who serve a member see all their purchases.
+`recordBehaviour` is about members: a partner with allowed stores records behaviour of members of those stores
+only (a member out of reach is answered as unknown, like a member that does not exist).
+
 A staff token without staff roles (or with roles the rule does not name) reaches nobody. Partners and services
 must also hold the rule's scope in their token. A member without a home store is reached only by callers that
 reach every member, and by themself. The permission classes in `members.access` read this table; the
@@ -60,6 +69,8 @@ class Rule:
     mutation: bool = False
     # Whether the target is a member (scoped) or brand-wide (organisation, audit log: reach is only ALL).
     about_member: bool = True
+    # Scoped by the order's store (the store that sold it) rather than by a member's home store.
+    by_order_store: bool = False
 
 
 C, R = Caller, Reach
@@ -84,6 +95,18 @@ MANAGE = Rule(
     mutation=True,
 )
 CLOSE = Rule({C.MEMBER: R.SELF, **_EVERYONE, C.SERVICE: R.ALL}, Scope.MEMBERS_WRITE, mutation=True)
+# Orders: the stores' books, scoped by the store that sold the order (staff record till orders and counter refunds).
+_ORDER_REACH = {**_STAFF_READ, **_EVERYONE, C.PARTNER: R.ALLOWED_STORES, C.SERVICE: R.ALL}
+ORDERS_READ = Rule(_ORDER_REACH, Scope.ORDERS_READ, by_order_store=True)
+ORDERS_WRITE = Rule(_ORDER_REACH, Scope.ORDERS_WRITE, mutation=True, by_order_store=True)
+# A member's purchase history and statistics: a Member field, scoped by the member like the others.
+MEMBER_ORDERS = Rule(
+    {C.MEMBER: R.SELF, **_STAFF_READ, **_EVERYONE, C.PARTNER: R.ALLOWED_STORES, C.SERVICE: R.ALL}, Scope.ORDERS_READ
+)
+# Behaviour comes from systems (mini-program, official account, partners), never from staff.
+BEHAVIOUR_WRITE = Rule(
+    {C.OPS: R.ALL, C.PARTNER: R.ALLOWED_STORES, C.SERVICE: R.ALL}, Scope.BEHAVIOUR_WRITE, mutation=True
+)
 ORGANISATION_READ = Rule(
     {
         C.GUIDE: R.ALL,
@@ -115,6 +138,15 @@ RULES: dict[str, Rule] = {
     "Mutation.freezeMember": MANAGE,
     "Mutation.unfreezeMember": MANAGE,
     "Mutation.closeMember": CLOSE,
+    # orders, refunds and behaviour
+    "Member.orders": MEMBER_ORDERS,
+    "Member.orderStats": MEMBER_ORDERS,
+    "Query.order": ORDERS_READ,
+    "Query.orders": ORDERS_READ,
+    "Mutation.recordOrder": ORDERS_WRITE,
+    "Mutation.recordOrders": ORDERS_WRITE,
+    "Mutation.recordRefund": ORDERS_WRITE,
+    "Mutation.recordBehaviour": BEHAVIOUR_WRITE,
     # the organisation
     "Query.regions": ORGANISATION_READ,
     "Query.stores": ORGANISATION_READ,

@@ -3,6 +3,7 @@ batch (unnest), orders locked for refunds, pages newest first, and statistics fo
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from collections.abc import Sequence
@@ -14,8 +15,10 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from members.authorization import MemberScope
 from members.orders.models import BehaviourEvent, Order, Refund
 from members.orders.views import FoundMember, OrderFilter, OrderStats
+from members.organisation.models import Region, Store
 from members.profile.models import Member, MemberStatus
 
 _INSERT_ORDERS = text(
@@ -70,6 +73,27 @@ def _conditions(filters: OrderFilter) -> list[ColumnElement[bool]]:
     return conditions
 
 
+def reached(scope: MemberScope | None) -> list[ColumnElement[bool]]:
+    """The SQL condition of the orders a scope reaches: sold in one of its stores or a store of its regions
+    (nothing when it reaches every order; a member's own orders when it names the member)."""
+    if scope is None or scope.everyone:
+        return []
+    options: list[ColumnElement[bool]] = []
+    if scope.member_id is not None:
+        with contextlib.suppress(ValueError):
+            options.append(col(Order.member_id) == uuid.UUID(scope.member_id))
+    if scope.stores:
+        options.append(col(Order.store_code).in_(sorted(scope.stores)))
+    if scope.regions:
+        in_regions = (
+            select(col(Store.code))
+            .join(Region, col(Region.id) == col(Store.region_id))
+            .where(col(Region.code).in_(sorted(scope.regions)))
+        )
+        options.append(col(Order.store_code).in_(in_regions))
+    return [or_(*options)] if options else [false()]
+
+
 def _columns(rows: Sequence[dict[str, Any]], *names: str) -> dict[str, list[Any]]:
     return {name: [row[name] for row in rows] for name in names}
 
@@ -97,14 +121,15 @@ class OrderRepository:
             conditions.append(unionid.in_(unionids))
         if len(conditions) == 1:
             return []
-        columns = [col(Member.id), col(Member.status), col(Member.mobile_fingerprint)]
+        columns = [col(Member.id), col(Member.status), col(Member.mobile_fingerprint), col(Member.home_store_code)]
         statement = select(*columns, *([unionid] if unionid is not None else [])).where(or_(*conditions))
         return [
             FoundMember(
                 id=row[0],
                 active=row[1] == MemberStatus.ACTIVE.value,
                 fingerprint=row[2],
-                unionid=row[3] if unionid is not None else None,
+                home_store_code=row[3],
+                unionid=row[4] if unionid is not None else None,
             )
             for row in (await self.session.execute(statement)).all()
         ]
@@ -168,11 +193,18 @@ class OrderRepository:
         """The orders among `ids` that exist (one SELECT)."""
         return list((await self.session.execute(select(Order).where(col(Order.id).in_(ids)))).scalars())
 
-    async def page(self, filters: OrderFilter, *, limit: int, before: tuple[datetime, uuid.UUID] | None) -> list[Order]:
-        """Up to `limit` orders newest first (occurred_at, then id), older than `before`, filtered."""
+    async def page(
+        self,
+        filters: OrderFilter,
+        *,
+        limit: int,
+        before: tuple[datetime, uuid.UUID] | None,
+        scope: MemberScope | None = None,
+    ) -> list[Order]:
+        """Up to `limit` orders newest first (occurred_at, then id), older than `before`, filtered, within `scope`."""
         statement = (
             select(Order)
-            .where(*_conditions(filters))
+            .where(*_conditions(filters), *reached(scope))
             .order_by(col(Order.occurred_at).desc(), col(Order.id).desc())
             .limit(limit)
         )
@@ -181,9 +213,9 @@ class OrderRepository:
             statement = statement.where(key < tuple_(literal(before[0]), literal(before[1])))
         return list((await self.session.execute(statement)).scalars())
 
-    async def count(self, filters: OrderFilter) -> int:
-        """How many orders match the filters."""
-        statement = select(func.count()).select_from(Order).where(*_conditions(filters))
+    async def count(self, filters: OrderFilter, scope: MemberScope | None = None) -> int:
+        """How many orders match the filters within `scope`."""
+        statement = select(func.count()).select_from(Order).where(*_conditions(filters), *reached(scope))
         return int((await self.session.execute(statement)).scalar_one())
 
     async def stats(self, member_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, OrderStats]:

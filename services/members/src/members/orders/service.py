@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from members.authorization import MemberScope
 from members.models import OUTBOX
 from members.orders.errors import (
     BehaviourConflict,
@@ -94,11 +95,25 @@ class _Members:
         return self.by_unionid.get(ref.unionid or "")
 
 
-async def _find_members(uow: MembersUnitOfWork, vault: MobileVault, refs: Sequence[MemberRef]) -> _Members:
+async def _find_members(
+    uow: MembersUnitOfWork, vault: MobileVault, refs: Sequence[MemberRef], *, scope: MemberScope | None = None
+) -> _Members:
+    """The members the references name; with a `scope`, only those within it (the others are not found)."""
     ids = [r.member_id for r in refs if r.member_id is not None]
     fingerprints = [vault.fingerprint(r.mobile) for r in refs if r.mobile is not None]
     unionids = [r.unionid for r in refs if r.unionid is not None]
-    return _Members(vault, await uow.orders.find_members(ids, fingerprints, unionids))
+    found = await uow.orders.find_members(ids, fingerprints, unionids)
+    if scope is not None and not scope.everyone:
+        homes = sorted({m.home_store_code for m in found if m.home_store_code is not None})
+        regions = await uow.organisation.region_of_stores(homes) if scope.regions and homes else {}
+        found = [
+            m
+            for m in found
+            if str(m.id) == scope.member_id
+            or m.home_store_code in scope.stores
+            or (m.home_store_code is not None and regions.get(m.home_store_code) in scope.regions)
+        ]
+    return _Members(vault, found)
 
 
 def _serviceable(member: FoundMember | None) -> FoundMember:
@@ -358,13 +373,17 @@ async def record_behaviour(
     *,
     client: str,
     now: datetime | None = None,
+    scope: MemberScope | None = None,
 ) -> list[Observed | DomainError]:
     """Record behaviour events of one client in one transaction, once per client event id; one result per
     event. A refused event (InvalidBehaviour, InvalidOccurredAt, UnknownMember, MemberNotActive,
-    BehaviourConflict) is returned, not raised, and does not hold back the others."""
+    BehaviourConflict) is returned, not raised, and does not hold back the others. A member outside `scope`
+    (their home store not among its stores or regions) is UnknownMember, like one that does not exist."""
     at = now or datetime.now(UTC)
     checked = _checked(events, lambda event: check_behaviour(event, now=at))
-    return await _retrying(lambda: _observe(uow, vault, checked, client=client, now=at), "event id")  # type: ignore[no-any-return]
+    return await _retrying(  # type: ignore[no-any-return]
+        lambda: _observe(uow, vault, checked, client=client, now=at, scope=scope), "event id"
+    )
 
 
 async def _observe(
@@ -374,10 +393,11 @@ async def _observe(
     *,
     client: str,
     now: datetime,
+    scope: MemberScope | None,
 ) -> list[Observed | DomainError]:
     valid = [event for event in checked if isinstance(event, BehaviourInput)]
     async with uow:
-        members = await _find_members(uow, vault, [event.member for event in valid])
+        members = await _find_members(uow, vault, [event.member for event in valid], scope=scope)
         rows = await uow.orders.events_by_keys(client, [event.external_id for event in valid])
         known = {row.external_id: BehaviourView.of(row) for row in rows}
         results: list[Observed | DomainError] = []
@@ -446,22 +466,32 @@ async def orders_by_ids(uow: MembersUnitOfWork, ids: Sequence[uuid.UUID]) -> dic
         return {row.id: OrderView.of(row) for row in await uow.orders.by_ids(ids)}
 
 
+async def order_by_key(uow: MembersUnitOfWork, client: str, external_id: str) -> OrderView | None:
+    """The order this client recorded under `external_id`, if any."""
+    async with uow:
+        found = await uow.orders.orders_by_keys(client, [external_id])
+        return OrderView.of(found[0]) if found else None
+
+
 async def list_orders(
     uow: MembersUnitOfWork,
     filters: OrderFilter,
     *,
     limit: int,
     before: tuple[datetime, uuid.UUID] | None = None,
+    scope: MemberScope | None = None,
 ) -> list[OrderView]:
-    """Up to `limit` orders newest first, older than the (occurred_at, id) position `before`, filtered."""
+    """Up to `limit` orders newest first, older than the (occurred_at, id) position `before`, filtered, of the
+    stores within `scope` (in SQL)."""
     async with uow:
-        return [OrderView.of(row) for row in await uow.orders.page(filters, limit=limit, before=before)]
+        rows = await uow.orders.page(filters, limit=limit, before=before, scope=scope)
+        return [OrderView.of(row) for row in rows]
 
 
-async def count_orders(uow: MembersUnitOfWork, filters: OrderFilter) -> int:
-    """How many orders match the filters, in one query."""
+async def count_orders(uow: MembersUnitOfWork, filters: OrderFilter, scope: MemberScope | None = None) -> int:
+    """How many orders match the filters within `scope`, in one query."""
     async with uow:
-        return await uow.orders.count(filters)
+        return await uow.orders.count(filters, scope)
 
 
 async def order_stats(uow: MembersUnitOfWork, member_ids: Sequence[uuid.UUID]) -> list[OrderStats]:

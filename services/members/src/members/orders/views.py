@@ -268,3 +268,4 @@ class FoundMember:
     active: bool
     fingerprint: str | None
     unionid: str | None
+    home_store_code: str | None = None

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import strawberry
 
+from members.access import Authorized, member_scope
 from members.context import MembersInfo
 from members.orders.graphql.types import (
     HANDLERS,
@@ -31,13 +32,13 @@ from members.orders.graphql.types import (
     UnknownMemberError,
     UnknownOrderError,
     UnknownStoreError,
+    order_by_id,
 )
 from members.orders.models import BehaviourKind, SalesChannel
 from members.orders.rules import CLOCK_SKEW, MAX_BATCH, MAX_BEHAVIOUR_BATCH, MAX_LINES, STORE_CODE
 from members.orders.service import (
     count_orders,
     list_orders,
-    orders_by_ids,
     record_behaviour,
     record_orders,
     record_refund,
@@ -53,7 +54,6 @@ from members.orders.views import (
     RefundInput,
     RefundLine,
 )
-from members.scopes import Scope, requires
 from members.uow import MembersUnitOfWork
 from yutang_shared.connections import DEFAULT_PAGE, MAX_PAGE, After, Connection, PageSize, page_of, page_size
 from yutang_shared.context import principal_of
@@ -64,6 +64,11 @@ __all__ = ["HANDLERS", "MemberOrders", "Mutation", "Query"]
 _SKEW = int(CLOCK_SKEW.total_seconds() // 60)
 _MEMBER_REF = "Give exactly one of memberId, mobile (matched like registration: spaces, dashes, +86 accepted) and "
 _WHO = _MEMBER_REF + "unionid (the member's WeChat unionid)."
+_SCOPED = (
+    "Orders belong to the store that sold them: staff reach their stores' orders (supervisors: their regions' "
+    "stores), partners their allowed stores', operations and services all; partners and services need orders:read."
+)
+_SCOPED_WRITE = "Staff and partners only for stores they reach (the order's storeCode, or the refunded order's)."
 
 
 # ---------------------------------------------------------------------------------------------- inputs
@@ -298,19 +303,19 @@ def _store(code: str | None) -> str | None:
 @strawberry.type
 class Query:
     @strawberry.field(
-        description="One order by its Yutang id, or null when there is none (needs orders:read).",
-        permission_classes=[requires(Scope.ORDERS_READ)],
+        description=f"One order by its Yutang id, or null when there is none. {_SCOPED}",
+        permission_classes=[Authorized],
     )
     async def order(
         self, info: MembersInfo, id: Annotated[uuid.UUID, strawberry.argument(description="The order's id.")]
     ) -> Order | None:
-        found = await orders_by_ids(MembersUnitOfWork(info.context.sessions), [id])
-        return Order.of(found[id]) if id in found else None
+        found = await info.context.loaders(order_by_id).load(id)
+        return None if found is None else Order.of(found)
 
     @strawberry.field(
         description=f"Orders newest first (by when they were paid), at most {MAX_PAGE} a page, optionally of one "
-        "store, of one member, and in a period [from, to) (needs orders:read).",
-        permission_classes=[requires(Scope.ORDERS_READ)],
+        f"store, of one member, and in a period [from, to); only the orders the caller reaches. {_SCOPED}",
+        permission_classes=[Authorized],
     )
     async def orders(
         self,
@@ -328,13 +333,15 @@ class Query:
     ) -> Connection[Order]:
         limit, position = page_size(first), ORDERS.position(after)
         filters = OrderFilter(member_id, _store(store_code), _instant(since, "from"), _instant(until, "to"))
-        rows = await list_orders(MembersUnitOfWork(info.context.sessions), filters, limit=limit + 1, before=position)
+        scope = member_scope(info, "Query.orders")
+        uow = MembersUnitOfWork(info.context.sessions)
+        rows = await list_orders(uow, filters, limit=limit + 1, before=position, scope=scope)
         return page_of(
             rows,
             limit,
             node=Order.of,
             cursor=lambda view: ORDERS.cursor(view.occurred_at, view.id),
-            counter=partial(count_orders, MembersUnitOfWork(info.context.sessions), filters),
+            counter=partial(count_orders, MembersUnitOfWork(info.context.sessions), filters, scope),
         )
 
 
@@ -342,8 +349,8 @@ class Query:
 class Mutation:
     @strawberry.mutation(
         description="Record an order (消费记录) with an order.paid event, once per externalId of the caller. Needs "
-        "orders:write.",
-        permission_classes=[requires(Scope.ORDERS_WRITE)],
+        f"orders:write. {_SCOPED_WRITE}",
+        permission_classes=[Authorized],
     )
     async def record_order(self, info: MembersInfo, input: RecordOrderInput) -> RecordOrderPayload:
         (payload,) = await _record(info, [input])
@@ -352,8 +359,9 @@ class Mutation:
     @strawberry.mutation(
         description=f"Record up to {MAX_BATCH} orders in one transaction and answer one payload per input, in the "
         "same order: a refused order writes nothing and does not hold back the others; a retry records only what "
-        "is missing. Needs orders:write.",
-        permission_classes=[requires(Scope.ORDERS_WRITE)],
+        f"is missing. Needs orders:write. {_SCOPED_WRITE} One order of a store out of reach refuses the whole batch "
+        "(FORBIDDEN).",
+        permission_classes=[Authorized],
     )
     async def record_orders(
         self,
@@ -366,8 +374,8 @@ class Mutation:
 
     @strawberry.mutation(
         description="Record a refund (full, by amount or by lines) with an order.refunded event, once per refundId "
-        "of the caller; never more than is left to refund. Needs orders:write.",
-        permission_classes=[requires(Scope.ORDERS_WRITE)],
+        f"of the caller; never more than is left to refund. Needs orders:write. {_SCOPED_WRITE}",
+        permission_classes=[Authorized],
     )
     async def record_refund(self, info: MembersInfo, input: RecordRefundInput) -> RecordRefundPayload:
         result = await record_refund(
@@ -380,8 +388,9 @@ class Mutation:
     @strawberry.mutation(
         description=f"Record up to {MAX_BEHAVIOUR_BATCH} behaviour events (visit, add-to-cart, follow, activity, "
         "message click) in one transaction, once per eventId of the caller; one payload per input, in order. "
-        "Needs behaviour:write.",
-        permission_classes=[requires(Scope.BEHAVIOUR_WRITE)],
+        "Needs behaviour:write (ops, partners, services). A partner with allowed stores reaches only members of "
+        "those stores (others are MEMBERS_UNKNOWN_MEMBER).",
+        permission_classes=[Authorized],
     )
     async def record_behaviour(
         self,
@@ -397,5 +406,6 @@ class Mutation:
             info.context.vault,
             [event.event() for event in events],
             client=principal_of(info).subject,
+            scope=member_scope(info, "Mutation.recordBehaviour"),
         )
         return [_behaviour_payload(result) for result in results]

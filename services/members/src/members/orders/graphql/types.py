@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from members.access import Authorized
 from members.context import MembersInfo
 from members.orders.errors import (
     BehaviourConflict,
@@ -31,9 +32,8 @@ from members.orders.errors import (
 )
 from members.orders.models import BehaviourKind, SalesChannel
 from members.orders.rules import CLOCK_SKEW, MAX_LINES
-from members.orders.service import count_orders, list_orders, order_stats
+from members.orders.service import count_orders, list_orders, order_stats, orders_by_ids
 from members.orders.views import BehaviourView, Line, OrderFilter, OrderStats, OrderView, RefundView
-from members.scopes import Scope, self_or
 from members.uow import MembersUnitOfWork
 from yutang_shared.connections import DEFAULT_PAGE, MAX_PAGE, After, Connection, Keyset, PageSize, page_of, page_size
 from yutang_shared.db import SessionFactory
@@ -205,6 +205,12 @@ HANDLERS = error_handlers(
 
 
 # --------------------------------------------------------------------------------------------- loaders
+
+
+async def order_by_id(sessions: SessionFactory, ids: Sequence[uuid.UUID]) -> list[OrderView | None]:
+    """Orders by id (None for an unknown id), in one SELECT per request batch (access checks and `order`)."""
+    found = await orders_by_ids(MembersUnitOfWork(sessions), ids)
+    return [found.get(order_id) for order_id in ids]
 
 
 async def order_stats_by_member_id(sessions: SessionFactory, member_ids: Sequence[uuid.UUID]) -> list[OrderStats]:
@@ -393,9 +399,6 @@ class MemberOrderStats:
         return self.stats.average_order_fen
 
 
-ReadOwnOrders = self_or(Scope.ORDERS_READ)
-
-
 @strawberry.type
 class MemberOrders:
     """The orders fields of Member (a base of profile's Member)."""
@@ -403,9 +406,9 @@ class MemberOrders:
     id: uuid.UUID
 
     @strawberry.field(
-        description=f"The member's orders, newest first, at most {MAX_PAGE} a page. Members read their own; "
-        "others need orders:read.",
-        permission_classes=[ReadOwnOrders],
+        description=f"The member's orders (in every store), newest first, at most {MAX_PAGE} a page. Members read "
+        "their own; staff and partners those of the members they reach; partners and services need orders:read.",
+        permission_classes=[Authorized],
     )
     async def orders(self, info: MembersInfo, first: PageSize = DEFAULT_PAGE, after: After = None) -> Connection[Order]:
         limit, position = page_size(first), MEMBER_ORDERS.position(after)
@@ -421,8 +424,9 @@ class MemberOrders:
 
     @strawberry.field(
         description="The member's order count, spend, first and last order and average order value, net of "
-        "refunds. Members read their own; others need orders:read.",
-        permission_classes=[ReadOwnOrders],
+        "refunds (in every store). Members read their own; staff and partners those of the members they reach; "
+        "partners and services need orders:read.",
+        permission_classes=[Authorized],
     )
     async def order_stats(self, info: MembersInfo) -> MemberOrderStats:
         return MemberOrderStats(stats=await info.context.loaders(order_stats_by_member_id).load(self.id))
