@@ -156,6 +156,10 @@ ORDER_MUTATIONS = {
     "Mutation.recordRefund": "mutation($x: String!, $order: UUID!, $at: DateTime!) { x: recordRefund(input: "
     "{refundId: $x, orderId: $order, occurredAt: $at, amountFen: 1}) { __typename } }",
 }
+REGISTER = (
+    "mutation($mobile: String!, $store: String) { x: registerMember(input: {mobile: $mobile, sourceChannel: STORE_QR, "
+    "storeCode: $store}) { __typename } }"
+)
 ORDER = "query($order: UUID!) { x: order(id: $order) { id } }"
 ORDER_LIST = "{ orders(first: 100) { edges { node { id } } } }"
 BEHAVIOUR = (
@@ -169,7 +173,7 @@ ME = "{ me { id } }"
 
 def test_every_rule_of_the_table_is_exercised() -> None:
     covered = {*MEMBER_READS, *MEMBER_MUTATIONS, *BRAND_WIDE, "Query.members", "Member.mobile.full", "Query.me"}
-    covered |= {*ORDER_MUTATIONS, "Query.order", "Query.orders", "Mutation.recordBehaviour"}
+    covered |= {*ORDER_MUTATIONS, "Query.order", "Query.orders", "Mutation.recordBehaviour", "Mutation.registerMember"}
     assert covered == set(RULES)
 
 
@@ -195,7 +199,9 @@ async def members(stack: Stack, ops: str, engine: AsyncEngine) -> dict[str, str]
 
 def cells(rule_name: str) -> list[tuple[CallerCase, str | None]]:
     rule = RULES[rule_name]
-    targets = ORDER_TARGETS if rule.by_order_store else TARGETS if rule.about_member else [None]
+    # A registration may name no store (the fourth target); every order has one.
+    by_order = rule.by_store and rule_name != "Mutation.registerMember"
+    targets = ORDER_TARGETS if by_order else TARGETS if rule.about_member else [None]
     return [(caller, target) for caller in CALLERS for target in targets]
 
 
@@ -332,6 +338,19 @@ def test_orders_list(stack: Stack, tokens: Tokens, members: dict[str, str], orde
     check("Query.orders", outcome)
 
 
+def test_register_member(stack: Stack, tokens: Tokens, members: dict[str, str]) -> None:
+    """At a store of each target's situation, or at none (the target without a home store)."""
+    outcome = {}
+    for number, (caller, target) in enumerate(cells("Mutation.registerMember")):
+        assert target is not None
+        variables = {"mobile": f"1390000{number:04d}", "store": TARGETS[target]}
+        body = stack.query(REGISTER, variables, token=caller.token(tokens, members[SELF])).json()
+        outcome[(caller.name, target)] = not forbidden(body)
+        if outcome[(caller.name, target)]:
+            assert body["data"]["x"]["__typename"] == "RegisterMemberSuccess", body
+    check("Mutation.registerMember", outcome)
+
+
 def test_record_behaviour(stack: Stack, tokens: Tokens, members: dict[str, str]) -> None:
     """A member out of a partner's stores is answered as unknown (MEMBERS_UNKNOWN_MEMBER), not FORBIDDEN."""
     outcome = {}
@@ -359,4 +378,4 @@ def test_brand_wide_fields(stack: Stack, tokens: Tokens, members: dict[str, str]
 def test_matrix_size() -> None:
     """Documents the matrix: every rule × 13 kinds of caller × 4 store scopes for rules about a member (3 for rules
     about orders: every order has a store)."""
-    assert sum(len(cells(name)) for name in RULES) == 13 * 4 * 16 + 13 * 3 * 5 + 13 * 18
+    assert sum(len(cells(name)) for name in RULES) == 13 * 4 * 17 + 13 * 3 * 5 + 13 * 18

@@ -1,6 +1,6 @@
 """registerMember over HTTP: idempotent on the mobile, typed errors, emoji nicknames, statement counts."""
 
-from tests.members.factories import register
+from tests.members.factories import make_store, register
 from tests.queries import count_selects
 from tests.support import SubgraphClient, Tokens
 
@@ -83,3 +83,59 @@ async def test_a_nickname_one_emoji_too_long_is_a_typed_error(members_api: Subgr
 
     assert refused["__typename"] == "InvalidNicknameError"
     assert refused["code"] == "MEMBERS_INVALID_NICKNAME"
+
+
+AT_STORE = """
+mutation($input: RegisterMemberInput!) { registerMember(input: $input) {
+  __typename
+  ... on RegisterMemberSuccess { created member { id homeStoreCode registrationStoreCode } }
+  ... on StoreNotFoundError { code }
+} }
+"""
+
+
+def at_store(mobile: str, store: str | None) -> dict[str, object]:
+    return {"input": {"mobile": mobile, "sourceChannel": "STORE_QR", "storeCode": store}}
+
+
+async def test_a_store_registers_its_members_and_its_staff_reach_them(
+    members_api: SubgraphClient, tokens: Tokens
+) -> None:
+    await make_store(members_api, tokens.ops(), "S1", "R1")
+    await make_store(members_api, tokens.ops(), "S2", "R1")
+    guide = tokens.staff_in("guide", stores=("S1",))
+
+    mine = await members_api(AT_STORE, at_store("13800138001", "S1"), token=guide)
+    member = mine["data"]["registerMember"]["member"]
+    seen = await members_api(MEMBER, {"id": member["id"]}, token=guide)
+    elsewhere = await members_api(AT_STORE, at_store("13800138002", "S2"), token=guide)
+    nowhere = await members_api(AT_STORE, at_store("13800138003", None), token=guide)
+    by_ops = await members_api(AT_STORE, at_store("13800138004", None), token=tokens.ops())
+    unknown = await members_api(AT_STORE, at_store("13800138005", "S9"), token=tokens.ops())
+
+    assert member["homeStoreCode"] == member["registrationStoreCode"] == "S1"
+    assert seen["data"]["member"]["mobile"] == "138****8001"
+    assert elsewhere["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert nowhere["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert by_ops["data"]["registerMember"]["member"]["homeStoreCode"] is None
+    assert unknown["data"]["registerMember"] == {"__typename": "StoreNotFoundError", "code": "MEMBERS_UNKNOWN_STORE"}
+    listing = await members_api(MEMBERS, {"first": 10}, token=tokens.ops())
+    assert len(listing["data"]["members"]["edges"]) == 2  # S1's and ops' member; nothing for the refusals
+    log = await members_api("{ auditLog(first: 10) { edges { node { action outcome } } } }", {}, token=tokens.ops())
+    outcomes = sorted(
+        e["node"]["outcome"] for e in log["data"]["auditLog"]["edges"] if e["node"]["action"] == "registerMember"
+    )
+    assert outcomes == ["FORBIDDEN", "FORBIDDEN", "MEMBERS_UNKNOWN_STORE"]
+
+
+async def test_a_deactivated_store_is_unknown_to_registration(members_api: SubgraphClient, tokens: Tokens) -> None:
+    store = await make_store(members_api, tokens.ops(), "S1", "R1")
+    await members_api(
+        "mutation($id: UUID!) { deactivateStore(id: $id) { __typename } }",
+        {"id": store["id"]},
+        token=tokens.ops(),
+    )
+
+    refused = await members_api(AT_STORE, at_store("13800138001", "S1"), token=tokens.ops())
+
+    assert refused["data"]["registerMember"]["code"] == "MEMBERS_UNKNOWN_STORE"

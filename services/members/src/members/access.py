@@ -80,17 +80,17 @@ def target_of(kwargs: dict[str, Any]) -> Any:
     return None
 
 
-async def order_stores(info: MembersInfo, kwargs: dict[str, Any]) -> list[str]:
-    """The stores of the orders an orders field names: the stores of the orders to record, or the store of the
-    order to read or refund (none when that order does not exist: the resolver answers it), or none for a list
-    (the resolver filters it in SQL)."""
+async def target_stores(info: MembersInfo, kwargs: dict[str, Any]) -> list[str | None]:
+    """The stores a store-scoped field names: the stores of the orders to record, the registration store (None
+    when the input names none), the store of the order to read or refund (nothing when that order does not exist:
+    the resolver answers it), or nothing for a list (the resolver filters it in SQL)."""
     from members.orders.graphql.types import order_by_id  # the loader, shared with the resolver
     from members.orders.service import order_by_key
 
     if "inputs" in kwargs:
         return [item.store_code for item in kwargs["inputs"]]
     item = kwargs.get("input")
-    if item is not None and getattr(item, "store_code", None) is not None:
+    if item is not None and hasattr(item, "store_code"):
         return [item.store_code]
     order_id = kwargs.get("id") if item is None else getattr(item, "order_id", None)
     if isinstance(order_id, uuid.UUID):
@@ -106,7 +106,7 @@ async def order_stores(info: MembersInfo, kwargs: dict[str, Any]) -> list[str]:
 
 def target_type(rule: Rule, field_name: str) -> str:
     """What a mutation acts on, for the audit log: an order, a member, or the organisation noun in its name."""
-    if rule.by_order_store:
+    if rule.by_store and field_name.startswith("record"):
         return "order"
     if rule.about_member:
         return "member"
@@ -140,9 +140,9 @@ class Authorized(BasePermission):
     async def _reaches(source: Any, info: MembersInfo, scope: MemberScope, rule: Rule, kwargs: dict[str, Any]) -> bool:
         if scope.everyone or not rule.about_member:
             return True
-        if rule.by_order_store:
-            # Every order named must be in reach: a batch with one order of another store is refused whole.
-            return all([await covers_store(info, scope, store) for store in await order_stores(info, kwargs)])
+        if rule.by_store:
+            # Every store named must be in reach: a batch with one order of another store is refused whole.
+            return all([await covers_store(info, scope, store) for store in await target_stores(info, kwargs)])
         view: MemberView | None = getattr(source, "view", None)
         if view is None:
             target = target_of(kwargs)

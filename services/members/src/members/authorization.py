@@ -10,7 +10,7 @@ Each rule maps a kind of caller to the members it reaches:
 - a member: themself.
 
 Orders are scoped by the store that sold them (`orders.store_code`), not by the buyer's home store: `order(id)`,
-`orders(...)`, `recordOrder(s)` and `recordRefund` (rules with `by_order_store`) reach the orders of the caller's
+`orders(...)`, `recordOrder(s)` and `recordRefund` (rules with `by_store`) reach the orders of the caller's
 stores (a supervisor: of their regions' stores; a partner: of its allowed stores). An order is a fact of the store's
 books: its till records it, its counter refunds it, and it never moves when the member changes home store (many
 members have none). A member's own history, `Member.orders` and `Member.orderStats`, is a Member field and follows
@@ -69,8 +69,9 @@ class Rule:
     mutation: bool = False
     # Whether the target is a member (scoped) or brand-wide (organisation, audit log: reach is only ALL).
     about_member: bool = True
-    # Scoped by the order's store (the store that sold it) rather than by a member's home store.
-    by_order_store: bool = False
+    # Scoped by a store the field names rather than by a member's home store: the store that sold an order, or
+    # the store a member registers at (a caller limited to stores must name one of theirs).
+    by_store: bool = False
 
 
 C, R = Caller, Reach
@@ -97,11 +98,19 @@ MANAGE = Rule(
 CLOSE = Rule({C.MEMBER: R.SELF, **_EVERYONE, C.SERVICE: R.ALL}, Scope.MEMBERS_WRITE, mutation=True)
 # Orders: the stores' books, scoped by the store that sold the order (staff record till orders and counter refunds).
 _ORDER_REACH = {**_STAFF_READ, **_EVERYONE, C.PARTNER: R.ALLOWED_STORES, C.SERVICE: R.ALL}
-ORDERS_READ = Rule(_ORDER_REACH, Scope.ORDERS_READ, by_order_store=True)
-ORDERS_WRITE = Rule(_ORDER_REACH, Scope.ORDERS_WRITE, mutation=True, by_order_store=True)
+ORDERS_READ = Rule(_ORDER_REACH, Scope.ORDERS_READ, by_store=True)
+ORDERS_WRITE = Rule(_ORDER_REACH, Scope.ORDERS_WRITE, mutation=True, by_store=True)
 # A member's purchase history and statistics: a Member field, scoped by the member like the others.
 MEMBER_ORDERS = Rule(
     {C.MEMBER: R.SELF, **_STAFF_READ, **_EVERYONE, C.PARTNER: R.ALLOWED_STORES, C.SERVICE: R.ALL}, Scope.ORDERS_READ
+)
+# Registering: the registration store (and home store) must be one the caller reaches; callers limited to some
+# stores must name one (a member they register without a store would be out of their reach at once).
+REGISTER = Rule(
+    {**_STAFF_READ, **_EVERYONE, C.PARTNER: R.ALLOWED_STORES, C.SERVICE: R.ALL},
+    Scope.MEMBERS_WRITE,
+    mutation=True,
+    by_store=True,
 )
 # Behaviour comes from systems (mini-program, official account, partners), never from staff.
 BEHAVIOUR_WRITE = Rule(
@@ -132,6 +141,7 @@ RULES: dict[str, Rule] = {
     "Member.fields": READ,  # every Member field but id and the full mobile
     "Member.mobile.full": FULL_MOBILE,
     # writes of members
+    "Mutation.registerMember": REGISTER,
     "Mutation.updateMemberProfile": WRITE_PROFILE,
     "Mutation.setMarketingConsent": WRITE_PROFILE,
     "Mutation.assignGuide": MANAGE,

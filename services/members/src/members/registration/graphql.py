@@ -6,13 +6,15 @@ from typing import Annotated
 
 import strawberry
 
+from members.access import AuditRefusals, Authorized
 from members.context import MembersInfo
+from members.organisation.errors import UnknownStore
+from members.organisation.graphql import StoreNotFoundError
 from members.profile.graphql import Member
 from members.profile.models import SourceChannel
 from members.registration.errors import InvalidMobile, InvalidNickname, MembersErrorCode
 from members.registration.rules import NICKNAME_MAX
 from members.registration.service import register_member
-from members.scopes import Scope, requires
 from members.uow import MembersUnitOfWork
 from yutang_shared.enums import graphql_enum
 from yutang_shared.errors import Error, error_handlers
@@ -44,7 +46,9 @@ class InvalidNicknameError(Error):
     code: MembersErrorCode = strawberry.field(description="MEMBERS_INVALID_NICKNAME.")
 
 
-HANDLERS = error_handlers({InvalidMobile: InvalidMobileError, InvalidNickname: InvalidNicknameError})
+HANDLERS = error_handlers(
+    {InvalidMobile: InvalidMobileError, InvalidNickname: InvalidNicknameError, UnknownStore: StoreNotFoundError}
+)
 
 
 # ------------------------------------------------------------------------------------------- mutations
@@ -59,6 +63,12 @@ class RegisterMemberInput:
         description=f"Display name, at most {NICKNAME_MAX} characters as a person counts them (an emoji such as "
         "👨‍👩‍👧‍👦 is one).",
     )
+    store_code: str | None = strawberry.field(
+        default=None,
+        description="The store the member registers at: their registration store and home store, so its staff "
+        "reach them. It must be an active store (else MEMBERS_UNKNOWN_STORE); staff and partners limited to some "
+        "stores must name one they reach (else FORBIDDEN).",
+    )
 
 
 @strawberry.type(description="The member with that mobile: newly registered, or the one already registered.")
@@ -71,7 +81,7 @@ class RegisterMemberSuccess:
 
 
 RegisterMemberPayload = Annotated[
-    RegisterMemberSuccess | InvalidMobileError | InvalidNicknameError,
+    RegisterMemberSuccess | InvalidMobileError | InvalidNicknameError | StoreNotFoundError,
     strawberry.union("RegisterMemberPayload", description="The outcome of registerMember."),
 ]
 
@@ -80,8 +90,11 @@ RegisterMemberPayload = Annotated[
 class Mutation:
     @strawberry.mutation(
         description="Register a member (捞鱼). Idempotent on the mobile: registering the same mobile again returns "
-        "the existing member with created=false. Needs members:write.",
-        permission_classes=[requires(Scope.MEMBERS_WRITE)],
+        "the existing member with created=false (its stores unchanged). Staff of a store, supervisors of a region "
+        "and partners with allowed stores register at a store they reach; operations and services anywhere or "
+        "without a store. Partners and services need members:write. Refusals are audited.",
+        permission_classes=[Authorized],
+        extensions=[AuditRefusals()],
     )
     async def register_member(self, info: MembersInfo, input: RegisterMemberInput) -> RegisterMemberPayload:
         registration = await register_member(
@@ -90,5 +103,6 @@ class Mutation:
             mobile=input.mobile,
             nickname=input.nickname,
             source_channel=input.source_channel,
+            store_code=input.store_code,
         )
         return RegisterMemberSuccess(member=Member.of(registration.member), created=registration.created)

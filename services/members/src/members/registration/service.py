@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from members.models import OUTBOX
+from members.organisation.errors import UnknownStore
 from members.pii import MobileVault
 from members.profile.models import Member, SourceChannel
 from members.profile.views import MemberView
@@ -32,17 +33,24 @@ async def register_member(
     mobile: str,
     nickname: str | None,
     source_channel: SourceChannel,
+    store_code: str | None = None,
 ) -> Registration:
     """Register a member, or return the member already registered with that mobile.
 
     Registration is idempotent on the normalised mobile, so a retried or concurrent registration never
     creates a duplicate. A new member is announced with `member.registered` in the same transaction (a repeat
-    announces nothing). Raises InvalidMobile or InvalidNickname and then writes nothing.
+    announces nothing). `store_code` is the registration store and the new member's home store; a repeat
+    changes nothing, the store included. Raises InvalidMobile, InvalidNickname or UnknownStore (no active store
+    has the code) and then writes nothing.
     """
     normalised = normalise_mobile(mobile)
     name = clean_nickname(nickname)
     fingerprint = vault.fingerprint(normalised)
     async with uow:
+        if store_code is not None:
+            store = await uow.organisation.store_by_code(store_code)
+            if store is None or not store.active:
+                raise UnknownStore(f"no active store has the code {store_code!r}")
         inserted = await uow.members.insert_if_new(
             Member(
                 mobile_fingerprint=fingerprint,
@@ -50,6 +58,8 @@ async def register_member(
                 mobile_masked=mask_mobile(normalised),
                 nickname=name,
                 source_channel=source_channel.value,
+                home_store_code=store_code,
+                registration_store_code=store_code,
             )
         )
         member = MemberView.of(inserted or await uow.members.by_fingerprint(fingerprint))
@@ -58,5 +68,8 @@ async def register_member(
         await uow.commit()
     created = inserted is not None
     if created:
-        log.info("member registered", extra={"member_id": str(member.id), "channel": source_channel.value})
+        log.info(
+            "member registered",
+            extra={"member_id": str(member.id), "channel": source_channel.value, "store_code": store_code},
+        )
     return Registration(member=member, created=created)
