@@ -24,7 +24,10 @@ class AuditEntry:
     id: uuid.UUID = strawberry.field(description="The entry's id.")
     at: datetime = strawberry.field(description="When it happened.")
     actor: str = strawberry.field(description="Who acted: the token's subject (member id, staff id, client, …).")
-    role: str = strawberry.field(description="The token's role: member, staff, ops, partner or service.")
+    role: str = strawberry.field(
+        description="The token's role: member, staff, ops, partner or service; anonymous for a refused login or "
+        "token request of an unknown caller."
+    )
     client_id: str | None = strawberry.field(description="The OAuth2 client the token was issued to, if any.")
     request_id: str | None = strawberry.field(description="The request id (x-request-id), to find its log lines.")
     action: str = strawberry.field(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import ClassVar
+from typing import ClassVar, Self
 
+from yutang_shared.auth import Principal
 from yutang_shared.errors import DomainError
 
 
@@ -18,6 +19,17 @@ class LoginRefused(Exception):
     def __init__(self, description: str) -> None:
         super().__init__(description)
         self.description = description
+        # Who was refused, when known (a frozen member, a staff member who left): the audit entry's actor and
+        # target; unknown callers are recorded as anonymous. Never a code, ticket or token.
+        self.subject: Principal | None = None
+        # True when the use case already wrote the refusal's audit entry (a reused refresh token, recorded with
+        # the revocation of its family).
+        self.audited = False
+
+    def of(self, subject: Principal) -> Self:
+        """This refusal, naming whom it refused."""
+        self.subject = subject
+        return self
 
 
 class InvalidRequest(LoginRefused):

@@ -12,9 +12,10 @@ import httpx
 from litestar import MediaType, Request, Response, get, post
 from litestar.types import ControllerRouterHandler
 
+from members.audit.service import AuditAction
 from members.identity.config import IdentitySettings
 from members.identity.errors import InvalidRequest, LoginRefused
-from members.identity.logins import Logins
+from members.identity.logins import Logins, audit_refusal
 from members.identity.oauth import TokenServer
 from members.identity.ports import StaffDirectory
 from members.identity.signing import Signer
@@ -23,6 +24,7 @@ from members.identity.views import PhoneRequired, TokenPair
 from members.identity.wechat import WechatClient, WecomClient
 from members.pii import MobileVault
 from members.profile.models import SourceChannel
+from yutang_shared.auth import Role
 from yutang_shared.db import SessionFactory
 from yutang_shared.settings import PlatformSettings
 
@@ -135,12 +137,15 @@ class IdentityWeb:
 
         def refusing(
             handler: Callable[[Request[Any, Any, Any]], Awaitable[Response[Any]]],
+            action: AuditAction,
+            target_type: str,
         ) -> Callable[[Request[Any, Any, Any]], Awaitable[Response[Any]]]:
             async def wrapped(request: Request[Any, Any, Any]) -> Response[Any]:
                 try:
                     return await handler(request)
                 except LoginRefused as error:
                     log.info("login refused: %s", error.code, extra={"path": request.url.path})
+                    await audit_refusal(sessions, action, error, target_type=target_type)
                     return _refused(error)
                 except Exception:
                     log.exception("identity endpoint failed", extra={"path": request.url.path})
@@ -184,16 +189,24 @@ class IdentityWeb:
         async def keys() -> Response[dict[str, Any]]:
             return Response(jwks, headers={"cache-control": "public, max-age=300"})
 
-        def route(path: str, handler: Callable[[Request[Any, Any, Any]], Awaitable[Response[Any]]]) -> Any:
-            return post(path, media_type=MediaType.JSON, status_code=200, include_in_schema=False)(refusing(handler))
+        def route(
+            path: str,
+            handler: Callable[[Request[Any, Any, Any]], Awaitable[Response[Any]]],
+            action: AuditAction,
+            target_type: str,
+        ) -> Any:
+            refused = refusing(handler, action, target_type)
+            return post(path, media_type=MediaType.JSON, status_code=200, include_in_schema=False)(refused)
 
+        # A refusal is audited with the action and, when the refused caller is unknown, this target type.
+        member, staff, anyone = Role.MEMBER.value, Role.STAFF.value, "token"
         return [
-            route("/auth/wechat/miniprogram", miniprogram),
-            route("/auth/wechat/h5", h5),
-            route("/auth/wechat/phone", phone),
-            route("/auth/wecom", wecom),
-            route("/auth/refresh", refresh),
-            route("/auth/logout", logout),
+            route("/auth/wechat/miniprogram", miniprogram, AuditAction.LOGIN, member),
+            route("/auth/wechat/h5", h5, AuditAction.LOGIN, member),
+            route("/auth/wechat/phone", phone, AuditAction.LOGIN, member),
+            route("/auth/wecom", wecom, AuditAction.LOGIN, staff),
+            route("/auth/refresh", refresh, AuditAction.REFRESH, anyone),
+            route("/auth/logout", logout, AuditAction.LOGOUT, anyone),
             post("/oauth/token", status_code=200, include_in_schema=False)(token),
             get("/.well-known/jwks.json", media_type=MediaType.JSON, include_in_schema=False)(keys),
         ]

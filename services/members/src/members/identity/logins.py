@@ -16,13 +16,14 @@ from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from members.audit.models import OK
-from members.audit.service import Actor, AuditAction, record
+from members.audit.service import Actor, AuditAction, record, record_refusal
 from members.identity.config import IdentitySettings
 from members.identity.errors import (
     CodeUsed,
     InvalidCode,
     InvalidGrant,
     InvalidRequest,
+    LoginRefused,
     MemberClosed,
     MemberFrozen,
     StaffInactive,
@@ -49,6 +50,7 @@ from members.registration.service import register_member
 from members.uow import MembersUnitOfWork
 from yutang_shared.auth import Principal, Role
 from yutang_shared.db import SessionFactory
+from yutang_shared.logging import request_id_var
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -162,12 +164,13 @@ class Logins:
         return login
 
     async def _member(self, uow: MembersUnitOfWork, member_id: uuid.UUID) -> Principal:
+        principal = Principal(subject=str(member_id), role=Role.MEMBER)
         rows = await uow.members.by_ids([member_id])
         if not rows or rows[0].status == MemberStatus.CLOSED.value:
-            raise MemberClosed("this membership is closed")
+            raise MemberClosed("this membership is closed").of(principal)
         if rows[0].status == MemberStatus.FROZEN.value:
-            raise MemberFrozen("this membership is frozen; contact the store")
-        return Principal(subject=str(member_id), role=Role.MEMBER)
+            raise MemberFrozen("this membership is frozen; contact the store").of(principal)
+        return principal
 
     # ----------------------------------------------------------------------------------------------- staff
 
@@ -192,7 +195,9 @@ class Logins:
         if claims is None:
             raise UnknownStaff("this WeCom user is not staff of the brand")
         if not claims.active:
-            raise StaffInactive("this staff member is no longer active")
+            raise StaffInactive("this staff member is no longer active").of(
+                Principal(subject=claims.staff_id, role=Role.STAFF)
+            )
         return Principal(
             subject=claims.staff_id,
             role=Role.STAFF,
@@ -215,9 +220,11 @@ class Logins:
                 await audit(uow, _holder(row), AuditAction.REFRESH, outcome="refresh_token_reused")
                 await uow.commit()
                 log.warning("refresh token reused: family revoked", extra={"family": str(row.family_id), "n": revoked})
-                raise InvalidGrant("the refresh token was already used; every token of this login is revoked")
+                reused = InvalidGrant("the refresh token was already used; every token of this login is revoked")
+                reused.audited = True  # above, as refresh_token_reused, with the revocation
+                raise reused.of(_holder(row))
             if row.expires_at <= datetime.now(UTC):
-                raise InvalidGrant("the refresh token expired; log in again")
+                raise InvalidGrant("the refresh token expired; log in again").of(_holder(row))
             principal = await self._current(uow, row)
             await uow.identity.mark_used(row.id)
             pair = await self._issue(uow, principal, family_id=row.family_id, parent_id=row.id)
@@ -277,6 +284,26 @@ async def audit(uow: MembersUnitOfWork, principal: Principal, action: AuditActio
         target_type=principal.role.value,
         target_ids=(principal.subject,),
         outcome=outcome,
+    )
+
+
+async def audit_refusal(
+    sessions: SessionFactory, action: AuditAction, error: LoginRefused, *, target_type: str
+) -> None:
+    """An audit entry for a refused login, refresh, logout or token request, in a transaction of its own: the
+    refused principal when known (else `anonymous`) is actor and target, the outcome is the error code answered.
+    Nothing the caller sent (code, ticket, token, secret) is recorded."""
+    if error.audited:
+        return
+    who = error.subject
+    actor = Actor.of(who) if who is not None else Actor("anonymous", "anonymous", None, request_id_var.get())
+    await record_refusal(
+        sessions,
+        actor,
+        action=action,
+        target_type=who.role.value if who is not None else target_type,
+        target_id=who.subject if who is not None else None,
+        code=error.code,
     )
 
 

@@ -9,11 +9,14 @@ invalid_scope, unsupported_grant_type, invalid_request (400).
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
+from urllib.parse import unquote
 
 from anyio import from_thread, to_thread
 from authlib.common.encoding import json_dumps  # type: ignore[import-untyped]
@@ -23,7 +26,7 @@ from authlib.oauth2.rfc6749.errors import InsecureTransportError, InvalidScopeEr
 from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant  # type: ignore[import-untyped]
 from litestar import Request, Response
 
-from members.audit.service import AuditAction
+from members.audit.service import Actor, AuditAction, record_refusal
 from members.identity.clients import live_client
 from members.identity.config import IdentitySettings
 from members.identity.logins import audit
@@ -33,6 +36,7 @@ from members.identity.views import ClientView
 from members.uow import MembersUnitOfWork
 from yutang_shared.auth import Principal, Role
 from yutang_shared.db import SessionFactory
+from yutang_shared.logging import request_id_var
 
 log = logging.getLogger(__name__)
 
@@ -180,4 +184,34 @@ class TokenServer(AuthorizationServer):  # type: ignore[misc]
             return self.handle_response(*error())
         respond: Callable[[], Response[bytes]] = lambda: self.create_token_response(oauth_request)  # noqa: E731
         response: Response[bytes] = await to_thread.run_sync(respond)
+        if (response.status_code or 200) >= 400:
+            await self._audit_refusal(response, request.headers, fields)
         return response
+
+    async def _audit_refusal(
+        self, response: Response[bytes], headers: Mapping[str, str], form: Mapping[str, list[str]]
+    ) -> None:
+        """Audit a refused token request: outcome the RFC 6749 error code (invalid_client for an unknown, revoked or
+        wrongly authenticated client), target the client id the caller named (never the secret)."""
+        try:
+            code = str(json.loads(response.content)["error"])[:64]
+        except (ValueError, KeyError, TypeError):
+            code = "invalid_request"
+        actor = Actor("anonymous", "anonymous", None, request_id_var.get())
+        target = claimed_client_id(headers, form)
+        await record_refusal(
+            self.sessions, actor, action=AuditAction.TOKEN_ISSUE, target_type="client", target_id=target, code=code
+        )
+
+
+def claimed_client_id(headers: Mapping[str, str], form: Mapping[str, list[str]]) -> str | None:
+    """The client id a token request names (HTTP Basic user or the form's client_id), without its secret."""
+    authorization = headers.get("authorization", "")
+    if authorization[:6].lower() == "basic ":
+        try:
+            user = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8").split(":", 1)[0]
+        except (ValueError, UnicodeDecodeError):
+            return None
+        return unquote(user) or None
+    values = form.get("client_id") or []
+    return values[-1] if values and values[-1] else None
