@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from loyalty.earning.rules import EarnRules, MemberDays, local_date
-from loyalty.earning.service import ACTOR, OrderNotEarned, PostingRefused
+from loyalty.earning.service import ACTOR, PostingRefused
 from loyalty.points.service import adjust_points
 from loyalty.uow import LoyaltyUnitOfWork
 from tests.loyalty.earning.factories import (
@@ -195,11 +195,24 @@ async def test_a_refund_applied_once_even_under_another_event_id(engine: AsyncEn
     assert await totals(engine, member) == {"balance": 0, "pending": 50, "owed": 0}
 
 
-async def test_a_refund_before_its_order_is_retried(engine: AsyncEngine) -> None:
+async def test_a_refund_before_its_order_is_parked_and_applied_when_the_order_earns(engine: AsyncEngine) -> None:
+    # given two partial refunds that overtake their order.paid (another order's events, or a redelivery)
     member = await known_member(engine)
     order = paid(member, 10_000)
-    with pytest.raises(OrderNotEarned):
-        await deliver(engine, refunded(order, 5_000))
+    first = refunded(order, 2_000)
+    second = refunded(order, 3_000, total_refunded_fen=5_000)
+
+    # when they arrive first, then the order
+    await deliver(engine, second)
+    await deliver(engine, first)
+    parked = await totals(engine, member)
+    await deliver(engine, order)
+
+    # then nothing moved while the refunds waited, and the order earned net of both, once
+    assert parked == {"balance": 0, "pending": 0, "owed": 0}
+    assert await totals(engine, member) == {"balance": 0, "pending": 50, "owed": 0}
+    await deliver(engine, order)
+    assert await totals(engine, member) == {"balance": 0, "pending": 50, "owed": 0}
 
 
 async def test_an_order_of_a_member_loyalty_does_not_know_is_retried_and_writes_nothing(engine: AsyncEngine) -> None:

@@ -6,8 +6,10 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import BigInteger, CheckConstraint, Column, Date, DateTime, Index, String, func, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
 from yutang_shared.db import Model
@@ -51,6 +53,23 @@ class OrderPoints(Model, table=True):
     status: str = Field(sa_column=Column(String(16), nullable=False))
     released_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     created_at: datetime = Field(
+        default_factory=lambda: datetime.now(UTC),
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+
+
+class ParkedRefund(Model, table=True):
+    """An `order.refunded` that arrived before its `order.paid` (events of different orders, or a redelivery,
+    can overtake each other): kept here and applied the moment the order earns, instead of being retried until it
+    lands among the dead letters."""
+
+    __tablename__ = "parked_refunds"
+    __table_args__ = (Index("ix_parked_refunds_order_id", "order_id"), {"schema": SCHEMA})
+
+    refund_id: uuid.UUID = Field(primary_key=True)
+    order_id: uuid.UUID = Field(nullable=False)
+    data: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    parked_at: datetime = Field(
         default_factory=lambda: datetime.now(UTC),
         sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
     )

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from loyalty.directory.models import DirectoryMember, DirectoryStatus
-from loyalty.earning.models import OrderPoints, OrderPointsStatus
+from loyalty.earning.models import OrderPoints, OrderPointsStatus, ParkedRefund
 
 # Every order loyalty knows, from its points row or from ledger entries naming it (an entry without a row is an
 # orphan), with what the ledger says of it; keyset-paged on the order id.
@@ -110,3 +110,20 @@ class EarningRepository:
         """Orders after `after` (by id) with their row's figures and the ledger's sums per kind."""
         rows = await self.session.execute(_LEDGER_BY_ORDER, {"after": after, "limit": limit})
         return [dict(row) for row in rows.mappings()]
+
+    async def park(self, refund_id: uuid.UUID, order_id: uuid.UUID, data: dict[str, Any]) -> None:
+        """Keep a refund whose order has not earned yet (a redelivered refund is kept once)."""
+        statement = insert(ParkedRefund).values(refund_id=refund_id, order_id=order_id, data=data)
+        await self.session.execute(statement.on_conflict_do_nothing())
+
+    async def take_parked(self, order_id: uuid.UUID) -> list[dict[str, Any]]:
+        """The refunds parked for this order, removed, in the order they refund the total."""
+        statement = text("DELETE FROM loyalty.parked_refunds WHERE order_id = :order_id RETURNING data")
+        rows = (await self.session.execute(statement, {"order_id": order_id})).scalars()
+        return sorted((dict(row) for row in rows), key=lambda data: int(data["total_refunded_fen"]))
+
+    async def serialise(self, order_id: uuid.UUID) -> None:
+        """Hold the order's transaction-scoped advisory lock: a refund parking and its order earning, handled by
+        two instances at once, never miss each other."""
+        statement = text("SELECT pg_advisory_xact_lock(hashtextextended(CAST(:order_id AS text), 0))")
+        await self.session.execute(statement, {"order_id": str(order_id)})

@@ -85,6 +85,7 @@ async def on_order_paid(uow: LoyaltyUnitOfWork, event: Event, *, rules: EarnRule
     if not data["earns_points"]:
         return
     order_id, member_id = uuid.UUID(data["order_id"]), uuid.UUID(data["member_id"])
+    await uow.earning.serialise(order_id)
     occurred_at = datetime.fromisoformat(data["occurred_at"])
     paid_fen = int(data["paid_fen"])
     closed = await uow.earning.is_closed(member_id)
@@ -103,15 +104,20 @@ async def on_order_paid(uow: LoyaltyUnitOfWork, event: Event, *, rules: EarnRule
         release_on=rules.release_on(occurred_at),
         status=status.value,
     )
-    if not await uow.earning.add(row) or not points:
+    if not await uow.earning.add(row):
         return
-    reason = f"订单积分 order {data.get('external_id') or order_id}, pending until {row.release_on.isoformat()}"
-    posting = Posting(member_id, points, EntryKind.EARN_PENDING, reason[:200], f"order:{order_id}:pending", order_id)
-    _check(await post_entries(uow, [posting], actor=ACTOR))
-    earned = _earned(
-        member_id, points, order_id, source="order", status="pending", available_on=row.release_on.isoformat()
-    )
-    await record(uow.session, OUTBOX, [earned])
+    if points:
+        reason = f"订单积分 order {data.get('external_id') or order_id}, pending until {row.release_on.isoformat()}"
+        posting = Posting(
+            member_id, points, EntryKind.EARN_PENDING, reason[:200], f"order:{order_id}:pending", order_id
+        )
+        _check(await post_entries(uow, [posting], actor=ACTOR))
+        earned = _earned(
+            member_id, points, order_id, source="order", status="pending", available_on=row.release_on.isoformat()
+        )
+        await record(uow.session, OUTBOX, [earned])
+    for parked in await uow.earning.take_parked(order_id):
+        await _apply_refund(uow, parked)
 
 
 # ----------------------------------------------------------------------------------------- order.refunded
@@ -122,13 +128,23 @@ async def on_order_refunded(uow: LoyaltyUnitOfWork, event: Event) -> None:
     first; available ones are taken back; what the member already spent becomes owed, settled from their next
     earnings. The balance never goes below zero."""
     _require_version(event, 1)
-    data = event.data
+    data = dict(event.data)
     if not data["earns_points"]:
         return
     order_id, refund_id = uuid.UUID(data["order_id"]), uuid.UUID(data["refund_id"])
+    await uow.earning.serialise(order_id)
+    if await uow.earning.lock(order_id) is None:
+        # Its order.paid is still on its way (or was redelivered behind it): keep the refund for when it earns.
+        await uow.earning.park(refund_id, order_id, data)
+        return
+    await _apply_refund(uow, data)
+
+
+async def _apply_refund(uow: LoyaltyUnitOfWork, data: dict[str, Any]) -> None:
+    order_id, refund_id = uuid.UUID(data["order_id"]), uuid.UUID(data["refund_id"])
     row = await uow.earning.lock(order_id)
     if row is None:
-        raise OrderNotEarned(f"order {order_id} has no points yet; its order.paid may still be on its way")
+        raise OrderNotEarned(f"order {order_id} has no points row")
     total_fen = int(data["total_refunded_fen"])
     key = f"order:{order_id}:refund:{refund_id}"
     keys = [f"{key}:pending", key, f"{key}:owed"]
