@@ -95,6 +95,19 @@ async def test_members_import_rejects_with_line_numbers_and_a_rerun_adds_nothing
     fingerprint = await scalar(engine, "SELECT mobile_fingerprint FROM members.members WHERE nickname = '小鱼'")
     assert fingerprint == MobileVault(key()).fingerprint("13800138000")
     assert await scalar(engine, "SELECT count(*) FROM members.outbox WHERE type = 'members.imported'") == 2
+    # each new member announced once, like a registration, so loyalty's and community's directories know them
+    announced = await scalar(
+        engine,
+        "SELECT count(*) FROM members.outbox o JOIN members.members m ON o.aggregate_id = m.id::text "
+        "WHERE o.type = 'member.registered' AND o.data->>'member_id' = m.id::text "
+        "AND (o.data->>'registered_at')::timestamptz = m.registered_at "
+        "AND o.data->>'source_channel' = m.source_channel",
+    )
+    assert announced == 2
+    registered = await scalar(
+        engine, "SELECT data->>'registered_at' FROM members.outbox WHERE type = 'member.registered' LIMIT 1"
+    )
+    assert datetime.fromisoformat(registered).tzinfo is not None  # what the directories' consumers parse
 
 
 async def _members(engine: AsyncEngine, database_url: str, tmp_path: Path) -> uuid.UUID:

@@ -3,7 +3,8 @@ reaches SQL), COPY into staging, set-wise validation, one upsert on the mobile's
 
 Columns (header row): mobile, source_channel, and optionally nickname, registered_at (blank: now; no zone:
 Asia/Shanghai), unionid (once the profile has WeChat unionids). A mobile already registered, in the database or
-earlier in the file, is skipped, so a re-run adds nothing. One `members.imported` summary event is written.
+earlier in the file, is skipped, so a re-run adds nothing. Each new member is announced with `member.registered`
+(the member directories of loyalty and community need them), and one `members.imported` summary event is written.
 """
 
 from __future__ import annotations
@@ -222,6 +223,15 @@ def _upsert(staging: str, *, unionids: bool) -> str:
                'active', coalesce(registered_at::timestamptz, now()){union_val}
         FROM {staging} WHERE reason IS NULL ORDER BY fingerprint, line
         ON CONFLICT DO NOTHING
+        RETURNING id, registered_at, source_channel
+    ), announced AS (
+        -- Each new member is announced like a registration (member.registered v1, no personal data), so loyalty's
+        -- and community's member directories know them; a re-run adds and announces nothing.
+        INSERT INTO members.outbox (id, type, version, aggregate_id, occurred_at, data)
+        SELECT gen_random_uuid(), 'member.registered', 1, id::text, registered_at,
+               jsonb_build_object('member_id', id::text, 'registered_at', registered_at,
+                                  'source_channel', source_channel)
+        FROM written
         RETURNING 1
     )
     SELECT count(*) FROM written
