@@ -72,9 +72,10 @@ async def covers_store(info: MembersInfo, scope: MemberScope, store: str | None)
 
 
 def target_of(kwargs: dict[str, Any]) -> Any:
-    """The id a field's arguments name: `id`, `memberId`, `fromStaffId`, or the same in its `input`."""
+    """The id a field's arguments name: `id`, `memberId`, `fromStaffId`, `code`, `clientId`, or the same in its
+    `input`."""
     for source in (kwargs, vars(kwargs["input"]) if "input" in kwargs and hasattr(kwargs["input"], "__dict__") else {}):
-        for key in ("member_id", "id", "from_staff_id", "code"):
+        for key in ("member_id", "id", "from_staff_id", "code", "client_id"):
             if source.get(key) is not None:
                 return source[key]
     return None
@@ -159,7 +160,12 @@ class Authorized(BasePermission):
 
 class AuditRefusals(FieldExtension):
     """Records a mutation refused with a typed error in the audit log (its own transaction), then lets the error
-    become the payload's union member as usual."""
+    become the payload's union member as usual. The target type comes from the field's rule, or is given for a
+    mutation outside members.authorization's table (identity's client management)."""
+
+    def __init__(self, target_type: str | None = None) -> None:
+        super().__init__()
+        self.target_type = target_type
 
     async def resolve_async(
         self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info[Any, Any], **kwargs: Any
@@ -167,12 +173,12 @@ class AuditRefusals(FieldExtension):
         try:
             return await next_(source, info, **kwargs)
         except DomainError as error:
-            _, rule = rule_of(info)
+            kind = self.target_type or target_type(rule_of(info)[1], info.field_name)
             await record_refusal(
                 info.context.sessions,
                 Actor.of(principal_of(info)),
                 action=info.field_name,
-                target_type=target_type(rule, info.field_name),
+                target_type=kind,
                 target_id=target_of(kwargs),
                 code=error.code.value,
             )

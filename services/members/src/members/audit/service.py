@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -105,6 +106,25 @@ async def record(
 
     `outcome` is `ok` or the code the action was refused with. Never pass personal data as a target id."""
     await uow.audit.append([_row(actor, action, target_type, target, outcome) for target in target_ids])
+
+
+@dataclass(frozen=True, slots=True)
+class AuditAs:
+    """Who calls a use case and as which mutation: the use case audits its outcome in its own transaction.
+    Direct calls (imports, flows, tests) pass none and are not audited."""
+
+    actor: Actor
+    action: str
+
+
+async def record_outcomes(
+    uow: MembersUnitOfWork, audit: AuditAs | None, *, target_type: str, outcomes: Sequence[tuple[object | None, str]]
+) -> None:
+    """One entry per item of a batch in the open unit of work: its target (None for a refused item, which has
+    none) and its outcome (`ok`, or the error code it was refused with). Nothing when `audit` is None."""
+    if audit is not None and outcomes:
+        rows = [_row(audit.actor, audit.action, target_type, target, outcome) for target, outcome in outcomes]
+        await uow.audit.append(rows)
 
 
 async def record_refusal(

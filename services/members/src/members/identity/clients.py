@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 
 from anyio import to_thread
 
+from members.audit.models import OK
+from members.audit.service import AuditAs, record_outcomes
 from members.identity.errors import ClientNotFound, InvalidClient
 from members.identity.models import ClientRole, OAuthClient
 from members.identity.rules import MAX_NAME, MAX_STORES, hash_secret, new_client_id, new_secret
@@ -52,11 +54,12 @@ async def register_client(
     allowed_stores: Sequence[str],
     rate_limit_per_second: int,
     rate_limit_per_day: int,
+    audit: AuditAs | None = None,
 ) -> IssuedSecret:
     """Register a partner or service client; its secret is returned this once and stored as a scrypt hash.
 
     Raises InvalidClient (nothing is written) for an empty name, a malformed scope or store code, or limits out of
-    range.
+    range. With `audit`, the registration is audited (target: the client id; never the secret) in its transaction.
     """
     clean, scope_list, store_list = _checked(name, scopes, allowed_stores, rate_limit_per_second, rate_limit_per_day)
     secret = new_secret()
@@ -75,13 +78,15 @@ async def register_client(
             )
         )
         view = ClientView.of(row)
+        await record_outcomes(uow, audit, target_type="client", outcomes=[(view.client_id, OK)])
         await uow.commit()
     log.info("client registered", extra={"client_id": view.client_id, "role": role.value})
     return IssuedSecret(client=view, secret=secret)
 
 
-async def rotate_client_secret(uow: MembersUnitOfWork, *, client_id: str) -> IssuedSecret:
-    """Give a live client a new secret; the old one stops working at once. Raises ClientNotFound (also revoked)."""
+async def rotate_client_secret(uow: MembersUnitOfWork, *, client_id: str, audit: AuditAs | None = None) -> IssuedSecret:
+    """Give a live client a new secret; the old one stops working at once. Raises ClientNotFound (also revoked).
+    With `audit`, the rotation is audited in its transaction."""
     secret = new_secret()
     hashed = await to_thread.run_sync(hash_secret, secret)
     async with uow:
@@ -92,14 +97,15 @@ async def rotate_client_secret(uow: MembersUnitOfWork, *, client_id: str) -> Iss
         row.secret_rotated_at = datetime.now(UTC)
         await uow.session.flush()
         view = ClientView.of(row)
+        await record_outcomes(uow, audit, target_type="client", outcomes=[(client_id, OK)])
         await uow.commit()
     log.info("client secret rotated", extra={"client_id": client_id})
     return IssuedSecret(client=view, secret=secret)
 
 
-async def revoke_client(uow: MembersUnitOfWork, *, client_id: str) -> ClientView:
+async def revoke_client(uow: MembersUnitOfWork, *, client_id: str, audit: AuditAs | None = None) -> ClientView:
     """Revoke a client: no new token is issued to it (tokens already issued expire within their lifetime).
-    Revoking again changes nothing. Raises ClientNotFound."""
+    Revoking again changes nothing. Raises ClientNotFound. With `audit`, the call is audited in its transaction."""
     async with uow:
         row = await uow.identity.client(client_id, lock=True)
         if row is None:
@@ -108,6 +114,7 @@ async def revoke_client(uow: MembersUnitOfWork, *, client_id: str) -> ClientView
             row.revoked_at = datetime.now(UTC)
             await uow.session.flush()
         view = ClientView.of(row)
+        await record_outcomes(uow, audit, target_type="client", outcomes=[(client_id, OK)])
         await uow.commit()
     log.info("client revoked", extra={"client_id": client_id})
     return view

@@ -1,5 +1,6 @@
 """Identity in the members subgraph: operations register, rotate, revoke and list OAuth clients (partners and
-services). Only role ops may."""
+services). Only role ops may. Every client mutation is audited (target type `client`, the client id; never the
+secret), refusals included."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.permission import BasePermission
 
+from members.access import AuditRefusals
+from members.audit.service import Actor, AuditAs, record_refusal
 from members.context import MembersInfo
 from members.identity.clients import list_clients, register_client, revoke_client, rotate_client_secret
 from members.identity.errors import ClientNotFound, IdentityErrorCode, InvalidClient
@@ -36,14 +39,28 @@ graphql_enum(
 
 
 class OpsOnly(BasePermission):
-    """Client management is for operations."""
+    """Client management is for operations; a refused mutation is audited (`FORBIDDEN`)."""
 
     message = "only operations may manage OAuth clients"
 
-    def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
-        if principal_of(info).role is not Role.OPS:
+    async def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
+        principal = principal_of(info)
+        if principal.role is not Role.OPS:
+            if info._raw_info.parent_type.name == "Mutation":
+                await record_refusal(
+                    info.context.sessions,
+                    Actor.of(principal),
+                    action=info.field_name,
+                    target_type="client",
+                    target_id=kwargs.get("client_id"),
+                    code="FORBIDDEN",
+                )
             raise Forbidden(self.message)
         return True
+
+
+def _audit(info: MembersInfo) -> AuditAs:
+    return AuditAs(Actor.of(principal_of(info)), info.field_name)
 
 
 @strawberry.type(description="A partner or service client of the token endpoint (POST /oauth/token).")
@@ -132,6 +149,7 @@ class Mutation:
         description="Register a partner or service client for the token endpoint; answers its secret once. "
         "Omitted rate limits take the service's defaults. Operations only.",
         permission_classes=[OpsOnly],
+        extensions=[AuditRefusals("client")],
     )
     async def register_client(
         self,
@@ -152,22 +170,27 @@ class Mutation:
             allowed_stores=allowed_stores or [],
             rate_limit_per_second=rate_limit_per_second or identity.client_rate_limit_per_second,
             rate_limit_per_day=rate_limit_per_day or identity.client_rate_limit_per_day,
+            audit=_audit(info),
         )
         return ClientSecretSuccess(client=OAuthClient.of(issued.client), client_secret=issued.secret)
 
     @strawberry.mutation(
         description="Replace a live client's secret; the old secret stops working at once. Operations only.",
         permission_classes=[OpsOnly],
+        extensions=[AuditRefusals("client")],
     )
     async def rotate_client_secret(self, info: MembersInfo, client_id: str) -> RotateClientSecretPayload:
-        issued = await rotate_client_secret(MembersUnitOfWork(info.context.sessions), client_id=client_id)
+        issued = await rotate_client_secret(
+            MembersUnitOfWork(info.context.sessions), client_id=client_id, audit=_audit(info)
+        )
         return ClientSecretSuccess(client=OAuthClient.of(issued.client), client_secret=issued.secret)
 
     @strawberry.mutation(
         description="Revoke a client: it gets no new token (tokens already issued expire within their lifetime, "
         "an hour by default). Operations only.",
         permission_classes=[OpsOnly],
+        extensions=[AuditRefusals("client")],
     )
     async def revoke_client(self, info: MembersInfo, client_id: str) -> RevokeClientPayload:
-        view = await revoke_client(MembersUnitOfWork(info.context.sessions), client_id=client_id)
+        view = await revoke_client(MembersUnitOfWork(info.context.sessions), client_id=client_id, audit=_audit(info))
         return RevokeClientSuccess(client=OAuthClient.of(view))

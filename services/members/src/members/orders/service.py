@@ -10,6 +10,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from members.audit.models import OK
+from members.audit.service import AuditAs, record_outcomes
 from members.authorization import MemberScope
 from members.models import OUTBOX
 from members.orders.errors import (
@@ -144,6 +146,7 @@ async def record_orders(
     *,
     client: str,
     now: datetime | None = None,
+    audit: AuditAs | None = None,
 ) -> list[Recorded | DomainError]:
     """Record orders of one client in one transaction, with an `order.paid` event each; one result per order.
 
@@ -151,10 +154,12 @@ async def record_orders(
     OrderConflict otherwise. A refused order (InvalidOrder, InvalidAmount, LinesMismatch, InvalidOccurredAt,
     UnknownStore, UnknownMember, MemberNotActive) is returned, not raised: nothing is written for it, and it
     does not hold back the others. The same id sent concurrently is one order: the later transaction replays.
+    With `audit`, one audit entry per order in the same transaction: the order (new or replayed) and `ok`, or no
+    target and the refusal's code.
     """
     at = now or datetime.now(UTC)
     checked = _checked(orders, lambda order: check_order(order, now=at))
-    return await _retrying(lambda: _record(uow, vault, checked, client=client, now=at), "order id")  # type: ignore[no-any-return]
+    return await _retrying(lambda: _record(uow, vault, checked, client=client, now=at, audit=audit), "order id")  # type: ignore[no-any-return]
 
 
 async def _record(
@@ -164,6 +169,7 @@ async def _record(
     *,
     client: str,
     now: datetime,
+    audit: AuditAs | None,
 ) -> list[Recorded | DomainError]:
     valid = [order for order in checked if isinstance(order, OrderInput)]
     async with uow:
@@ -189,10 +195,17 @@ async def _record(
             if len(inserted) < len(written):
                 raise _KeyRaced
             await record(uow.session, OUTBOX, [paid_event(view) for view in written])
+        await record_outcomes(uow, audit, target_type="order", outcomes=_outcomes(results, lambda r: r.order.id))
+        if written or audit is not None:
             await uow.commit()
     for view in written:
         log.info("order recorded", extra={"order_id": str(view.id), "member_id": str(view.member_id)})
     return results
+
+
+def _outcomes(results: Sequence[T | DomainError], target: Callable[[T], object]) -> list[tuple[object | None, str]]:
+    """Each item's audit target and outcome: its target and `ok`, or no target and its refusal's code."""
+    return [(None, r.code.value) if isinstance(r, DomainError) else (target(r), OK) for r in results]
 
 
 def _one(
@@ -282,27 +295,38 @@ def paid_event(order: OrderView) -> Event:
 
 
 async def record_refund(
-    uow: MembersUnitOfWork, refund: RefundInput, *, client: str, now: datetime | None = None
+    uow: MembersUnitOfWork,
+    refund: RefundInput,
+    *,
+    client: str,
+    now: datetime | None = None,
+    audit: AuditAs | None = None,
 ) -> Refunded:
     """Give money back on an order, in full, by amount or by lines, once per client refund id, with an
     `order.refunded` event in the same transaction.
 
     The order is locked while the refund is weighed, so concurrent refunds never take more than was paid (the
     orders table's CHECK backs it). Raises InvalidRefund, InvalidOccurredAt, UnknownOrder, RefundExceedsOrder or
-    RefundConflict (the id was used for another refund); then nothing is written.
+    RefundConflict (the id was used for another refund); then nothing is written. With `audit`, a recorded or
+    replayed refund is audited (target: the order) in the same transaction.
     """
     at = now or datetime.now(UTC)
     checked = check_refund(refund, now=at)
-    return await _retrying(lambda: _refund(uow, checked, client=client, now=at), "refund id")  # type: ignore[no-any-return]
+    return await _retrying(lambda: _refund(uow, checked, client=client, now=at, audit=audit), "refund id")  # type: ignore[no-any-return]
 
 
-async def _refund(uow: MembersUnitOfWork, refund: RefundInput, *, client: str, now: datetime) -> Refunded:
+async def _refund(
+    uow: MembersUnitOfWork, refund: RefundInput, *, client: str, now: datetime, audit: AuditAs | None
+) -> Refunded:
     content_hash = refund_hash(refund)
     async with uow:
         if (prior := await uow.orders.refund_by_key(client, refund.external_id)) is not None:
             if prior.content_hash != content_hash:
                 raise RefundConflict("this refundId was already used for a different refund")
             (refunded,) = await uow.orders.by_ids([prior.order_id])
+            await record_outcomes(uow, audit, target_type="order", outcomes=[(prior.order_id, OK)])
+            if audit is not None:
+                await uow.commit()
             return Refunded(refund=RefundView.of(prior), order=OrderView.of(refunded), replayed=True)
         locked = await uow.orders.lock_order(
             order_id=refund.order_id, client=client, external_id=refund.external_order_id
@@ -336,6 +360,7 @@ async def _refund(uow: MembersUnitOfWork, refund: RefundInput, *, client: str, n
         order = replace(order, refunded_fen=await uow.orders.add_refunded(order.id, plan.amount_fen))
         view = RefundView.of(stored)
         await record(uow.session, OUTBOX, [refunded_event(order, view)])
+        await record_outcomes(uow, audit, target_type="order", outcomes=[(order.id, OK)])
         await uow.commit()
     log.info("order refunded", extra={"order_id": str(order.id), "refund_id": str(view.id)})
     return Refunded(refund=view, order=order, replayed=False)
@@ -374,15 +399,18 @@ async def record_behaviour(
     client: str,
     now: datetime | None = None,
     scope: MemberScope | None = None,
+    audit: AuditAs | None = None,
 ) -> list[Observed | DomainError]:
     """Record behaviour events of one client in one transaction, once per client event id; one result per
     event. A refused event (InvalidBehaviour, InvalidOccurredAt, UnknownMember, MemberNotActive,
     BehaviourConflict) is returned, not raised, and does not hold back the others. A member outside `scope`
-    (their home store not among its stores or regions) is UnknownMember, like one that does not exist."""
+    (their home store not among its stores or regions) is UnknownMember, like one that does not exist. With
+    `audit`, one audit entry per event in the same transaction: the member and `ok` (a replay included), or no
+    target and the refusal's code."""
     at = now or datetime.now(UTC)
     checked = _checked(events, lambda event: check_behaviour(event, now=at))
     return await _retrying(  # type: ignore[no-any-return]
-        lambda: _observe(uow, vault, checked, client=client, now=at, scope=scope), "event id"
+        lambda: _observe(uow, vault, checked, client=client, now=at, scope=scope, audit=audit), "event id"
     )
 
 
@@ -394,6 +422,7 @@ async def _observe(
     client: str,
     now: datetime,
     scope: MemberScope | None,
+    audit: AuditAs | None,
 ) -> list[Observed | DomainError]:
     valid = [event for event in checked if isinstance(event, BehaviourInput)]
     async with uow:
@@ -414,6 +443,9 @@ async def _observe(
             inserted = await uow.orders.insert_events(client, [_event_row(view) for view in written], now)
             if len(inserted) < len(written):
                 raise _KeyRaced
+        outcomes = _outcomes(results, lambda r: r.event.member_id)
+        await record_outcomes(uow, audit, target_type="member", outcomes=outcomes)
+        if written or audit is not None:
             await uow.commit()
     return results
 

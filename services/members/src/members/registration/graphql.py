@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 
 from members.access import AuditRefusals, Authorized
+from members.audit.service import Actor, AuditAs
 from members.context import MembersInfo
 from members.organisation.errors import UnknownStore
 from members.organisation.graphql import StoreNotFoundError
@@ -16,6 +17,7 @@ from members.registration.errors import InvalidMobile, InvalidNickname, MembersE
 from members.registration.rules import NICKNAME_MAX
 from members.registration.service import register_member
 from members.uow import MembersUnitOfWork
+from yutang_shared.context import principal_of
 from yutang_shared.enums import graphql_enum
 from yutang_shared.errors import Error, error_handlers
 
@@ -104,5 +106,6 @@ class Mutation:
             nickname=input.nickname,
             source_channel=input.source_channel,
             store_code=input.store_code,
+            audit=AuditAs(Actor.of(principal_of(info)), "registerMember"),
         )
         return RegisterMemberSuccess(member=Member.of(registration.member), created=registration.created)

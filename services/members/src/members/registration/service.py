@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from members.audit.models import OK
+from members.audit.service import AuditAs, record_outcomes
 from members.models import OUTBOX
 from members.organisation.errors import UnknownStore
 from members.pii import MobileVault
@@ -34,6 +36,7 @@ async def register_member(
     nickname: str | None,
     source_channel: SourceChannel,
     store_code: str | None = None,
+    audit: AuditAs | None = None,
 ) -> Registration:
     """Register a member, or return the member already registered with that mobile.
 
@@ -41,8 +44,8 @@ async def register_member(
     creates a duplicate. A new member is announced with `member.registered` in the same transaction (a repeat
     announces nothing). `store_code` is the registration store and the new member's home store; a repeat
     changes nothing, the store included. Raises InvalidMobile, InvalidNickname or UnknownStore (no active store
-    has the code) and then writes nothing.
-    """
+    has the code) and then writes nothing. With `audit`, the call is recorded in the audit log in the same
+    transaction (target: the member; a repeat too, as it answered the member)."""
     normalised = normalise_mobile(mobile)
     name = clean_nickname(nickname)
     fingerprint = vault.fingerprint(normalised)
@@ -65,6 +68,7 @@ async def register_member(
         member = MemberView.of(inserted or await uow.members.by_fingerprint(fingerprint))
         if inserted is not None:
             await record(uow.session, OUTBOX, [registered(member)])
+        await record_outcomes(uow, audit, target_type="member", outcomes=[(member.id, OK)])
         await uow.commit()
     created = inserted is not None
     if created:

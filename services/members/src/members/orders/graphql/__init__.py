@@ -9,7 +9,8 @@ from typing import Annotated
 
 import strawberry
 
-from members.access import Authorized, member_scope
+from members.access import AuditRefusals, Authorized, member_scope
+from members.audit.service import Actor, AuditAs
 from members.context import MembersInfo
 from members.orders.graphql.types import (
     HANDLERS,
@@ -274,12 +275,18 @@ def _behaviour_payload(result: Observed | DomainError) -> RecordBehaviourPayload
     return RecordBehaviourSuccess(event=BehaviourEvent.of(result.event), replayed=result.replayed)
 
 
+def _audit(info: MembersInfo) -> AuditAs:
+    """Who calls, as this mutation: the use case audits each outcome in its transaction."""
+    return AuditAs(Actor.of(principal_of(info)), info.field_name)
+
+
 async def _record(info: MembersInfo, inputs: list[RecordOrderInput]) -> list[RecordOrderPayload]:
     results = await record_orders(
         MembersUnitOfWork(info.context.sessions),
         info.context.vault,
         [item.order() for item in inputs],
         client=principal_of(info).subject,
+        audit=_audit(info),
     )
     return [_order_payload(result) for result in results]
 
@@ -351,6 +358,7 @@ class Mutation:
         description="Record an order (消费记录) with an order.paid event, once per externalId of the caller. Needs "
         f"orders:write. {_SCOPED_WRITE}",
         permission_classes=[Authorized],
+        extensions=[AuditRefusals()],
     )
     async def record_order(self, info: MembersInfo, input: RecordOrderInput) -> RecordOrderPayload:
         (payload,) = await _record(info, [input])
@@ -362,6 +370,7 @@ class Mutation:
         f"is missing. Needs orders:write. {_SCOPED_WRITE} One order of a store out of reach refuses the whole batch "
         "(FORBIDDEN).",
         permission_classes=[Authorized],
+        extensions=[AuditRefusals()],
     )
     async def record_orders(
         self,
@@ -376,10 +385,14 @@ class Mutation:
         description="Record a refund (full, by amount or by lines) with an order.refunded event, once per refundId "
         f"of the caller; never more than is left to refund. Needs orders:write. {_SCOPED_WRITE}",
         permission_classes=[Authorized],
+        extensions=[AuditRefusals()],
     )
     async def record_refund(self, info: MembersInfo, input: RecordRefundInput) -> RecordRefundPayload:
         result = await record_refund(
-            MembersUnitOfWork(info.context.sessions), input.refund(), client=principal_of(info).subject
+            MembersUnitOfWork(info.context.sessions),
+            input.refund(),
+            client=principal_of(info).subject,
+            audit=_audit(info),
         )
         return RecordRefundSuccess(
             refund=Refund.of(result.refund), order=Order.of(result.order), replayed=result.replayed
@@ -391,6 +404,7 @@ class Mutation:
         "Needs behaviour:write (ops, partners, services). A partner with allowed stores reaches only members of "
         "those stores (others are MEMBERS_UNKNOWN_MEMBER).",
         permission_classes=[Authorized],
+        extensions=[AuditRefusals()],
     )
     async def record_behaviour(
         self,
@@ -407,5 +421,6 @@ class Mutation:
             [event.event() for event in events],
             client=principal_of(info).subject,
             scope=member_scope(info, "Mutation.recordBehaviour"),
+            audit=_audit(info),
         )
         return [_behaviour_payload(result) for result in results]
