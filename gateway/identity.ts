@@ -7,11 +7,13 @@
 // - rate limits: per client (the token's client_id, else its subject) per second and per day, from the token's
 //   rl_s / rl_d claims (OAuth clients' registered limits) or the defaults for members and staff; stricter per-IP
 //   limits on the login endpoints. Answers 429 with Retry-After and code RATE_LIMITED. Counters live in this
-//   process's memory: behind several gateway instances each counts on its own (divide the limits, or put a
-//   shared store such as Redis behind `Counter`).
+//   process's memory by default (behind several instances each counts on its own); with
+//   YUTANG_GATEWAY_RATE_LIMIT_REDIS_URL they live in Redis and all instances share one budget, failing open to
+//   the in-memory counters while Redis is unreachable (rate-store.ts).
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { createRemoteJwksSigningKeyProvider, type GatewayPlugin } from '@graphql-hive/gateway';
 import { GraphQLError } from 'graphql';
+import { RedisStore, type RateCounter } from './rate-store.ts';
 
 const env = process.env;
 
@@ -112,7 +114,7 @@ class Bucket {
 }
 
 /** Per-key buckets and per-day counters, in memory; idle keys are dropped. */
-export class Counter {
+export class Counter implements RateCounter {
   private readonly seconds = new Map<string, Bucket>();
   private readonly days = new Map<string, { day: number; count: number }>();
   private lastSweep = Date.now();
@@ -167,9 +169,10 @@ function tooMany(retryAfter: number, message: string) {
  * Limits GraphQL operations per client after the JWT plugin verified the token (onExecute: claims of a forged token
  * never count against someone else), and login requests per IP before they are forwarded.
  */
-export function useRateLimits(limits: RateLimits): GatewayPlugin {
-  const clients = new Counter();
-  const logins = new Counter();
+export function useRateLimits(limits: RateLimits, redisUrl = env.YUTANG_GATEWAY_RATE_LIMIT_REDIS_URL?.trim()): GatewayPlugin {
+  const store = redisUrl ? new RedisStore(redisUrl) : undefined;
+  const clients: RateCounter = store ? store.counter('client', new Counter()) : new Counter();
+  const logins: RateCounter = store ? store.counter('login', new Counter()) : new Counter();
   const loginPerSecond = limits.loginPerMinute / 60;
   const loginBurst = Math.min(LOGIN_BURST, limits.loginPerMinute);
   return {
@@ -177,12 +180,13 @@ export function useRateLimits(limits: RateLimits): GatewayPlugin {
       if (!/^\/(auth|oauth)\//.test(url.pathname)) return;
       const ctx = serverContext as { req?: { socket?: { remoteAddress?: string } } };
       const ip = ctx.req?.socket?.remoteAddress ?? 'unknown';
-      const wait = logins.hit(`ip:${ip}`, loginBurst, loginPerSecond, Number.MAX_SAFE_INTEGER);
-      if (wait === 0) return;
-      const body = JSON.stringify({ error: 'rate_limited', error_description: 'too many login attempts; retry later' });
-      endResponse(
-        new fetchAPI.Response(body, { status: 429, headers: { 'content-type': 'application/json', 'retry-after': String(wait) } }),
-      );
+      return whenDone(logins.hit(`ip:${ip}`, loginBurst, loginPerSecond, Number.MAX_SAFE_INTEGER), (wait) => {
+        if (wait === 0) return;
+        const body = JSON.stringify({ error: 'rate_limited', error_description: 'too many login attempts; retry later' });
+        endResponse(
+          new fetchAPI.Response(body, { status: 429, headers: { 'content-type': 'application/json', 'retry-after': String(wait) } }),
+        );
+      });
     },
     onExecute({ args, setResultAndStopExecution }) {
       const context = args.contextValue as { request?: Request; jwt?: { payload?: Record<string, unknown> } };
@@ -190,8 +194,17 @@ export function useRateLimits(limits: RateLimits): GatewayPlugin {
       if (!claims) return;
       const key = typeof claims.client_id === 'string' ? `client:${claims.client_id}` : `sub:${String(claims.sub)}`;
       const perSecond = positive(claims.rl_s, limits.perSecond);
-      const wait = clients.hit(key, perSecond, perSecond, positive(claims.rl_d, limits.perDay));
-      if (wait > 0) setResultAndStopExecution({ errors: [tooMany(wait, `rate limit exceeded; retry in ${wait} s`)] });
+      return whenDone(clients.hit(key, perSecond, perSecond, positive(claims.rl_d, limits.perDay)), (wait) => {
+        if (wait > 0) setResultAndStopExecution({ errors: [tooMany(wait, `rate limit exceeded; retry in ${wait} s`)] });
+      });
+    },
+    onDispose() {
+      store?.close();
     },
   };
+}
+
+/** Calls `then` with the value now (in-memory counters stay synchronous) or once the promise settles. */
+function whenDone<T>(value: T | Promise<T>, then: (value: T) => void): void | Promise<void> {
+  return value instanceof Promise ? value.then(then) : then(value);
 }
