@@ -96,7 +96,11 @@ def start(run: Callable[[], Any], name: str) -> asyncio.Task[None]:
     return asyncio.create_task(run(), name=name)
 
 
-async def stop(task: asyncio.Task[None]) -> None:
+async def stop(task: asyncio.Task[None], within: float = 30.0) -> None:
+    """Cancel a worker and wait for it to end; a worker that swallows its cancellation fails the test instead of
+    hanging it."""
     task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=within)
+    assert done, f"{task.get_name()} did not stop within {within} s of its cancellation"
     with contextlib.suppress(asyncio.CancelledError):
         await task

@@ -7,6 +7,7 @@ events consumers gave up on. Every function here is idempotent and safe to run a
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import nats
@@ -131,3 +132,12 @@ async def _ensure(js: JetStreamContext, config: StreamConfig) -> None:
     if current.subjects != config.subjects or current.duplicate_window != config.duplicate_window:
         await js.update_stream(config)
         log.info("stream updated", extra={"stream": config.name})
+
+
+def reraise_if_cancelled() -> None:
+    """Raise CancelledError when the current task is being cancelled. nats-py turns a cancellation into errors of
+    its own in places (a cancelled `publish_async` waiting for a free slot raises TooManyStalledMsgsError), so a
+    loop that logs and retries every Exception must check, or it swallows the stop it was given and never ends."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError

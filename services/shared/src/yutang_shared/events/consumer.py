@@ -22,7 +22,14 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, ConsumerInfo, DeliverPolicy
 from sqlalchemy import Table
 
-from yutang_shared.events.bus import Header, dead_letter_subject, ensure_dead_letters, ensure_stream, stream_name
+from yutang_shared.events.bus import (
+    Header,
+    dead_letter_subject,
+    ensure_dead_letters,
+    ensure_stream,
+    reraise_if_cancelled,
+    stream_name,
+)
 from yutang_shared.inbox import claim
 from yutang_shared.outbox import SUBJECT_PREFIX, Event
 from yutang_shared.uow import UnitOfWork
@@ -102,6 +109,7 @@ class Consumer(Generic[U]):
             except asyncio.CancelledError:
                 raise
             except Exception:
+                reraise_if_cancelled()
                 log.exception("consumer failed; retrying", extra={"consumer": self.durable})
                 await asyncio.sleep(1.0)
 
@@ -157,6 +165,7 @@ class Consumer(Generic[U]):
         try:
             applied = await self._apply(handler, event)
         except Exception as exc:
+            reraise_if_cancelled()
             if delivered >= self.max_deliveries:
                 return await self._dead_letter(message, event, exc, delivered)
             delay = self.backoff_seconds[min(delivered, len(self.backoff_seconds)) - 1]

@@ -22,7 +22,7 @@ from sqlalchemy import Row, Table, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from yutang_shared.db import SessionFactory
-from yutang_shared.events.bus import MSG_ID, ensure_stream
+from yutang_shared.events.bus import MSG_ID, ensure_stream, reraise_if_cancelled
 from yutang_shared.outbox import Event, notify_channel
 
 log = logging.getLogger("yutang.events.relay")
@@ -70,6 +70,7 @@ class Relay:
             except asyncio.CancelledError:
                 raise
             except Exception:
+                reraise_if_cancelled()
                 log.exception("relay failed; retrying", extra={"outbox": str(self.outbox.fullname)})
                 await asyncio.sleep(self.poll_seconds)
 
@@ -130,6 +131,7 @@ class Relay:
                     )
                 )
         except Exception:
+            reraise_if_cancelled()
             log.exception("relay could not send an event")
         if not futures:
             return 0

@@ -20,7 +20,7 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from yutang_shared.db import SessionFactory
-from yutang_shared.events.bus import connect
+from yutang_shared.events.bus import connect, reraise_if_cancelled
 from yutang_shared.events.consumer import Consumer, Subscription, U
 from yutang_shared.events.relay import Relay
 from yutang_shared.settings import PlatformSettings
@@ -80,6 +80,7 @@ class EventWorkers(Generic[U]):
                 self._nc = await connect(self.settings.nats_url, name=f"yutang-{self.service}")
                 break
             except Exception as exc:
+                reraise_if_cancelled()
                 log.warning("NATS unreachable (%s); retrying", exc, extra={"event_service": self.service})
                 await asyncio.sleep(_CONNECT_RETRY_SECONDS)
         js = self._nc.jetstream()
