@@ -221,6 +221,8 @@ async def measure_gateway_ingest(
             success(payload, "recordOrders")
 
     pool = await asyncpg.create_pool(asyncpg_dsn(database_url), min_size=clients, max_size=clients)
+    async with pool.acquire() as conn:
+        await ensure_stores(conn)  # the orders name store S001
 
     async def raw(batch: list[dict[str, Any]]) -> None:
         lines = [json.dumps(item["lines"]) for item in batch]
