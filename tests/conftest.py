@@ -96,19 +96,24 @@ async def _clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
         return
     engine: AsyncEngine = request.getfixturevalue("engine")
     # Once the e2e stack runs, its relays and consumers work on the same tables: a TRUNCATE can deadlock with
-    # them, and PostgreSQL then aborts one side. Take the locks in name order, and try again when it was us.
-    for attempt in range(5):
+    # them (PostgreSQL then aborts one side) or wait behind a busy consumer. Give up a wait after a short lock
+    # timeout and try again, for up to about a minute.
+    for attempt in range(_CLEAN_ATTEMPTS):
         try:
             await _truncate(engine)
             return
         except DBAPIError as exc:
-            if "deadlock" not in str(exc) or attempt == 4:
+            if not any(word in str(exc) for word in ("deadlock", "lock timeout")) or attempt == _CLEAN_ATTEMPTS - 1:
                 raise
-            await asyncio.sleep(0.1 * (attempt + 1))
+            await asyncio.sleep(0.1 * min(attempt + 1, 10))
+
+
+_CLEAN_ATTEMPTS = 30
 
 
 async def _truncate(engine: AsyncEngine) -> None:
     async with engine.begin() as connection:
+        await connection.execute(text("SET LOCAL lock_timeout = '2s'"))
         tables = (
             await connection.execute(
                 text(
