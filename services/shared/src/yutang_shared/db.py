@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import weakref
+
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
@@ -42,18 +44,19 @@ def session_factory(engine: AsyncEngine) -> SessionFactory:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
-_READ_ONLY: dict[int, SessionFactory] = {}
+# Keyed by the factory itself, weakly: an id() key could be reused by another engine's factory once one is gone.
+_READ_ONLY: weakref.WeakKeyDictionary[SessionFactory, SessionFactory] = weakref.WeakKeyDictionary()
 
 
 def read_only(sessions: SessionFactory) -> SessionFactory:
     """Sessions on the same engine that read without a transaction (autocommit): a single-statement read needs
     no BEGIN and ROLLBACK around it, two round trips saved. For loaders and other reads only: a write through
     such a session commits statement by statement."""
-    found = _READ_ONLY.get(id(sessions))
+    found = _READ_ONLY.get(sessions)
     if found is None:
         engine: AsyncEngine = sessions.kw["bind"]
         found = async_sessionmaker(
             engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False, autoflush=False
         )
-        _READ_ONLY[id(sessions)] = found
+        _READ_ONLY[sessions] = found
     return found

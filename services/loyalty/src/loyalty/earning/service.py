@@ -133,16 +133,18 @@ async def on_order_refunded(uow: LoyaltyUnitOfWork, event: Event) -> None:
         return
     order_id, refund_id = uuid.UUID(data["order_id"]), uuid.UUID(data["refund_id"])
     await uow.earning.serialise(order_id)
-    if await uow.earning.lock(order_id) is None:
+    row = await uow.earning.lock(order_id)
+    if row is None:
         # Its order.paid is still on its way (or was redelivered behind it): keep the refund for when it earns.
         await uow.earning.park(refund_id, order_id, data)
         return
-    await _apply_refund(uow, data)
+    await _apply_refund(uow, data, row)
 
 
-async def _apply_refund(uow: LoyaltyUnitOfWork, data: dict[str, Any]) -> None:
+async def _apply_refund(uow: LoyaltyUnitOfWork, data: dict[str, Any], row: OrderPoints | None = None) -> None:
+    """Reverse one refund's share of an order's points; `row` is the order's points row when already locked."""
     order_id, refund_id = uuid.UUID(data["order_id"]), uuid.UUID(data["refund_id"])
-    row = await uow.earning.lock(order_id)
+    row = row or await uow.earning.lock(order_id)
     if row is None:
         raise OrderNotEarned(f"order {order_id} has no points row")
     total_fen = int(data["total_refunded_fen"])
