@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,12 +14,11 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.client.schemas.objects import State, StateType
 from prefect.exceptions import ParameterTypeError
 from prefect.states import Failed
-from prefect.testing.utilities import prefect_test_harness
 
 from tests.e2e.factories import make_group, make_member
 from tests.stack import Stack
 from tests.support import Tokens
-from yutang_dev.flows_client import FlowsClient, ensure_flows_client
+from yutang_dev.flows_client import FlowsClient
 from yutang_flows import credentials, group_bonus
 from yutang_flows.gateway import GatewayError
 from yutang_flows.group_bonus import (
@@ -43,25 +40,6 @@ mutation($scopes: [String!]!) {
 BALANCE = (
     "query($id: UUID!) { member(id: $id) { loyalty { balance entries(first: 10) { edges { node { reason } } } } } }"
 )
-
-
-@pytest.fixture(scope="module")
-def prefect_api(stack: Stack) -> Iterator[None]:
-    """A throwaway Prefect API, and the flows pointed at the test gateway."""
-    with pytest.MonkeyPatch.context() as env, prefect_test_harness(server_startup_timeout=120):
-        env.setenv("YUTANG_GATEWAY_URL", stack.gateway)
-        env.delenv("YUTANG_SERVICE_TOKEN", raising=False)
-        yield
-
-
-@pytest.fixture
-def prefect(prefect_api: None, database_url: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> FlowsClient:
-    """The flows' service client, registered the way `make run` does it (each test truncates the tables, so each
-    test registers it again), as the flows' credential."""
-    client = ensure_flows_client(database_url, data_dir)
-    for name, value in client.env().items():
-        monkeypatch.setenv(name, value)
-    return client
 
 
 def register_client(stack: Stack, ops: str, *scopes: str) -> FlowsClient:
