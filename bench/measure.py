@@ -63,6 +63,7 @@ class Settings:
     batch_clients: int = 3  # concurrent adjustPointsBatch requests (and raw batch transactions)
     batch_size: int = 100
     only_points: bool = False  # run only P7 (order → points)
+    only_hot_path: bool = False  # run only P1 and P2a (reads and ledger writes), no P7, ingest or import
     import_members: int = 20_000  # the bulk import's generated files (0: skip the import measurement)
     import_orders: int = 200_000
 
@@ -100,6 +101,9 @@ async def measure(
             writes = write_scenarios(api, raw, members, settings, run_id)
             await rounds(writes, settings, cpu, results)
             await check_written(raw, results)
+        if settings.only_hot_path:
+            report(results, [*reads, *writes], settings)
+            return
         latencies = await order_to_points(api, members)
         ingest = await measure_gateway_ingest(api, database_url, [str(m) for m in members])
     report(results, [*reads, *writes], settings)

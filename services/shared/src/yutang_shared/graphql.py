@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
 from types import ModuleType
 from typing import Any, ClassVar, TypeVar
@@ -42,8 +44,17 @@ from strawberry.litestar.controller import GraphQLController
 from strawberry.schema import BaseSchema
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.schema.compat import is_scalar
 from strawberry.types import ExecutionContext, Info
-from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.types.arguments import InputContext
+from strawberry.types.base import (
+    StrawberryList,
+    StrawberryMaybe,
+    StrawberryObjectDefinition,
+    StrawberryOptional,
+    StrawberryType,
+)
+from strawberry.types.enum import StrawberryEnumDefinition, has_enum_definition
 
 from yutang_shared.auth import Principal
 from yutang_shared.connections import CURSOR, CursorValue
@@ -99,13 +110,26 @@ def _holds_nul(value: object) -> bool:
     return False
 
 
+def _variables_nul(variables: dict[str, Any] | None) -> bool:
+    """A NUL anywhere in the request's variables (keys included). The variables are decoded JSON, so their JSON
+    text holds `\\u0000` wherever a string holds a NUL: one C-speed encoding tells almost every request apart,
+    and only one whose text holds that sequence (perhaps as an escaped backslash) is walked."""
+    if not variables:
+        return False
+    try:
+        text = json.dumps(variables)
+    except (TypeError, ValueError):
+        return _holds_nul(variables)
+    return "\\u0000" in text and _holds_nul(variables)
+
+
 class RefuseNulBytes(SchemaExtension):
     """Refuses a request whose variables or string literals hold a NUL byte, as bad input, before any resolver
     runs: PostgreSQL cannot store one, and asyncpg would fail inside a resolver (a masked error) instead."""
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
-        if _holds_nul(context.variables) or _literal_nul(context.query, context.graphql_document):
+        if _variables_nul(context.variables) or _literal_nul(context.query, context.graphql_document):
             error = BadUserInput("strings must not contain NUL characters")
             context.result = GraphQLExecutionResult(data=None, errors=[error])
         yield
@@ -168,6 +192,7 @@ class Schema(strawberry.federation.Schema):
             if isinstance(definition, StrawberryObjectDefinition)
             and any(isinstance(directive, Key) for directive in definition.directives or [])
         }
+        _plan_inputs(self)
 
     def entities_resolver(self, info: Info, representations: list[FederationAny]) -> list[FederationAny]:
         """Strawberry's `_entities`, refusing as bad input the representations the gateway never sends: one that
@@ -195,6 +220,75 @@ class Schema(strawberry.federation.Schema):
                 unexpected.append(error)
         if unexpected:
             super().process_errors(unexpected, execution_context)
+
+
+# ------------------------------------------------------------------------------------------ lean input path
+
+
+_Field = tuple[str, str, StrawberryType | type | None]
+"""One field of an input's conversion plan: GraphQL name, Python name, and the type to convert its value to
+(None when graphql-core's coerced value is already the Python value: scalars, enums, lists of them)."""
+
+
+def _plan_inputs(schema: BaseSchema) -> None:
+    """Build every input type of `schema` from a conversion plan made once, instead of strawberry's generic
+    conversion, which resolves each field's name and type again for every field of every object of every request
+    (~80 µs per object: 8 ms of a 100-item batch). The values are the ones graphql-core already coerced and
+    validated against the published schema; scalars and enums are taken as they are, as strawberry does, and
+    nested inputs go through strawberry's own conversion (which then meets their plans). Types with `Maybe` fields
+    keep strawberry's path: they rely on a validation rule that types building their own value skip."""
+    converter = schema.schema_converter
+    for concrete in list(converter.type_map.values()):
+        definition = concrete.definition
+        if not isinstance(definition, StrawberryObjectDefinition) or not definition.is_input:
+            continue
+        if definition.from_input is not None:
+            continue
+        plan = _input_plan(definition, converter)
+        if plan is not None:
+            definition.from_input = _planned_input(plan)
+
+
+def _input_plan(definition: StrawberryObjectDefinition, converter: Any) -> tuple[list[_Field], list[str]] | None:
+    registry = converter.scalar_registry
+    fields: list[_Field] = []
+    required: list[str] = []
+    for field in definition.fields:
+        type_ = field.resolve_type(type_definition=definition)
+        if isinstance(type_, StrawberryMaybe):
+            return None
+        name = converter.config.name_converter.from_field(field)
+        fields.append((name, field.python_name, None if _taken_as_is(type_, registry) else type_))
+        if field.default_value is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
+            required.append(field.python_name)
+    return fields, required
+
+
+def _taken_as_is(type_: StrawberryType | type, registry: Any) -> bool:
+    """True for a type whose coerced GraphQL value is its Python value: a scalar or an enum, optional or not (a
+    list is copied by strawberry, so lists are converted the usual way)."""
+    if isinstance(type_, StrawberryOptional) and not isinstance(type_, StrawberryMaybe):
+        return _taken_as_is(type_.of_type, registry)
+    if isinstance(type_, StrawberryList):
+        return False
+    if isinstance(type_, StrawberryEnumDefinition) or has_enum_definition(type_):
+        return True
+    return type(type_) is type and is_scalar(type_, registry) and type_.__name__ != "GlobalID"
+
+
+def _planned_input(plan: tuple[list[_Field], list[str]]) -> Callable[[type, Mapping[str, Any], InputContext], Any]:
+    fields, required = plan
+
+    def from_input(cls: type, value: Mapping[str, Any], context: InputContext) -> Any:
+        # As strawberry: a field without a default that the client left out is None; the rest keep their defaults.
+        kwargs: dict[str, Any] = dict.fromkeys(required)
+        for name, python_name, type_ in fields:
+            if name in value:
+                given = value[name]
+                kwargs[python_name] = given if type_ is None or given is None else context.convert(given, type_, name)
+        return cls(**kwargs)
+
+    return from_input
 
 
 def graphql_controller(
