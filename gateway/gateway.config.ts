@@ -199,9 +199,30 @@ class YutangJsonLogWriter implements LogWriter {
       service: 'gateway',
     };
     if (requestId != null) line.request_id = requestId;
-    process.stdout.write(`${jsonStringify({ ...extra, ...line })}\n`);
+    logLines.push(`${jsonStringify({ ...extra, ...line })}\n`);
+    if (level === 'error' || level === 'warn' || logLines.length >= MAX_PENDING_LOG_LINES) flushLogLines();
+    else logFlush ??= setTimeout(flushLogLines, LOG_FLUSH_MS).unref();
   }
 }
+
+// Log lines are written together, at most LOG_FLUSH_MS after the first of them: stdout to a pipe is a synchronous
+// write on Linux, and one write per request (the access line) cost the gateway ~20% of its time in a profile under
+// load (blocked whenever the reader of the pipe lagged). Warnings and errors go out at once; nothing is dropped,
+// and what is pending is written at exit.
+const LOG_FLUSH_MS = 50;
+const MAX_PENDING_LOG_LINES = 512;
+const logLines: string[] = [];
+let logFlush: NodeJS.Timeout | undefined;
+
+function flushLogLines(): void {
+  if (logFlush) clearTimeout(logFlush);
+  logFlush = undefined;
+  if (logLines.length === 0) return;
+  const text = logLines.join('');
+  logLines.length = 0;
+  process.stdout.write(text);
+}
+process.on('exit', flushLogLines);
 
 function isErrorLike(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && 'message' in value && 'stack' in value;

@@ -42,9 +42,9 @@ from strawberry.federation.schema_directives import Key
 from strawberry.litestar import make_graphql_controller
 from strawberry.litestar.controller import GraphQLController
 from strawberry.schema import BaseSchema
+from strawberry.schema.compat import is_scalar
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
-from strawberry.schema.compat import is_scalar
 from strawberry.types import ExecutionContext, Info
 from strawberry.types.arguments import InputContext
 from strawberry.types.base import (
@@ -297,23 +297,32 @@ def graphql_controller(
     """The `/graphql` POST endpoint of a subgraph (no IDE and no GET: clients use the gateway); each request gets
     a fresh context from `make_context(principal)`, with fresh loaders."""
 
-    async def get_context(request: Request[Any, Any, Any]) -> RequestContext:
-        return make_context(request.scope.get("state", {}).get(PRINCIPAL_KEY))
+    async def get_context(request: Request[Any, Any, Any], response: Response[Any]) -> RequestContext:
+        context = make_context(request.scope.get("state", {}).get(PRINCIPAL_KEY))
+        context.request = request
+        context.response = response
+        return context
+
+    async def no_root_value(context: Any) -> None:
+        """Ordered after the context on purpose: Litestar resolves dependencies that do not depend on each other
+        concurrently, spawning a task for each on every request."""
 
     controller = make_graphql_controller(
         schema,
         path="/graphql",
         graphql_ide=None,
         allow_queries_via_get=False,
-        context_getter=get_context,
     )
 
     class Controller(controller):  # type: ignore[misc,valid-type]
-        # Strawberry builds the response object in a worker thread (`sync_to_thread=True`): a thread-pool hop on
-        # every request for a constructor call.
+        # One chain of dependencies (response → context → root value), each resolved inline: strawberry's own
+        # builds the response object in a worker thread (`sync_to_thread=True`) and resolves the response, the
+        # root value and the custom context concurrently, in a task group, for every request.
         dependencies: ClassVar[Dependencies] = {
             **controller.dependencies,
             "response": Provide(_new_response, sync_to_thread=False),
+            "context": Provide(get_context),
+            "root_value": Provide(no_root_value),
         }
 
     return Controller

@@ -8,8 +8,25 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, delete, false, func, literal, or_, select, tuple_, update
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Row,
+    Table,
+    Uuid,
+    any_,
+    bindparam,
+    delete,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -71,6 +88,11 @@ def reached(scope: MemberScope) -> list[ColumnElement[bool]]:
 
 # Built once: constructing a statement costs more CPU than running a cached one (every entity fetch reads here).
 _MEMBERS_BY_IDS = select(Member).where(col(Member.id).in_(bindparam("ids", expanding=True)))
+# The same read as plain rows (SQLAlchemy Core: no ORM identity map or object loading), for views only.
+# `= ANY(array)`: one statement text for any number of ids (an expanding IN is rewritten per call, and each
+# length is another prepared statement).
+_MEMBERS: Table = Member.__table__  # type: ignore[attr-defined]
+_MEMBER_ROWS_BY_IDS = select(_MEMBERS).where(_MEMBERS.c.id == any_(bindparam("ids", type_=ARRAY(Uuid))))
 
 
 class MemberRepository:
@@ -103,6 +125,11 @@ class MemberRepository:
     async def by_ids(self, ids: Sequence[uuid.UUID]) -> list[Member]:
         """The members among `ids` that exist, in no particular order (one SELECT)."""
         return list((await self.session.execute(_MEMBERS_BY_IDS, {"ids": list(ids)})).scalars())
+
+    async def rows_by_ids(self, ids: Sequence[uuid.UUID]) -> list[Row[Any]]:
+        """The members among `ids` that exist as rows with the model's attribute names, in no particular order (one
+        SELECT, no ORM objects: the read path of every entity fetch and `member(id)`)."""
+        return list((await self.session.execute(_MEMBER_ROWS_BY_IDS, {"ids": list(ids)})).all())
 
     async def for_update(self, member_id: uuid.UUID) -> Member | None:
         """One member, locked until the transaction ends."""

@@ -34,7 +34,7 @@ from members.uow import MembersUnitOfWork
 async def members_by_ids(uow: MembersUnitOfWork, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, MemberView]:
     """The members among `ids` that exist, keyed by id, in one query."""
     async with uow:
-        return {row.id: MemberView.of(row) for row in await uow.members.by_ids(ids)}
+        return {row.id: MemberView.of(row) for row in await uow.members.rows_by_ids(ids)}
 
 
 async def list_members(

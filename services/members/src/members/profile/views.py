@@ -5,6 +5,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Row
 
 from members.profile.models import ConsentChannel, ConsentState, Gender, Member, MemberStatus, SourceChannel
 
@@ -35,7 +38,8 @@ class MemberView:
     closed_at: datetime | None = None
 
     @classmethod
-    def of(cls, row: Member) -> MemberView:
+    def of(cls, row: Member | Row[Any]) -> MemberView:
+        """From the ORM object or a row of the members table (the same attribute names)."""
         return cls(
             id=row.id,
             nickname=row.nickname,
