@@ -6,8 +6,8 @@ import asyncio
 import json
 import logging
 import sys
+import time
 from contextvars import ContextVar
-from datetime import UTC, datetime
 from typing import Any
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
@@ -25,18 +25,29 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
+            "ts": _timestamp(record.created),
+            "level": _LEVELS.get(record.levelno) or record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
             "service": self.service,
         }
         if (request_id := request_id_var.get()) is not None:
             line["request_id"] = request_id
-        line.update({k: v for k, v in record.__dict__.items() if k not in _RESERVED and not k.startswith("_")})
+        for key, value in record.__dict__.items():
+            if key not in _RESERVED and key[0] != "_":
+                line[key] = value
         if record.exc_info:
             line["exc"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False, default=str)
+
+
+_LEVELS = {level: logging.getLevelName(level).lower() for level in (10, 20, 30, 40, 50)}
+
+
+def _timestamp(created: float) -> str:
+    """ISO 8601 in UTC with milliseconds, e.g. 2026-12-02T04:34:28.244+00:00."""
+    seconds = int(created)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{int((created - seconds) * 1000):03d}+00:00"
 
 
 class BatchedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -90,6 +101,9 @@ class BatchedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
 def configure_logging(service: str, level: str = "INFO") -> None:
     """Send every logger, uvicorn's included, to stdout as JSON lines (written in batches: see
     BatchedStreamHandler)."""
+    # No caller lookup (a walk up the stack per line), thread or process names: no line shows them.
+    logging._srcfile = None
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     handler = BatchedStreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter(service))
     root = logging.getLogger()
