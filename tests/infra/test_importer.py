@@ -272,3 +272,39 @@ async def test_orders_import_gives_each_broken_rule_its_reason(
     expected = {line: reason for line, (_, reason) in enumerate(rows, start=2) if reason is not None}
     assert found == expected
     assert (report.written, report.rejected) == (2, len(expected))
+
+
+_SECONDARY = (
+    "SELECT string_agg(pg_get_indexdef(indexrelid), '; ' ORDER BY indexrelid::regclass::text) FROM pg_index "
+    "WHERE indrelid = 'members.orders'::regclass"
+)
+
+
+async def test_a_first_load_rebuilds_the_secondary_indexes_and_a_later_import_keeps_them(
+    engine: AsyncEngine, database_url: str, tmp_path: Path
+) -> None:
+    member = str(await _members(engine, database_url, tmp_path))
+    header = ["external_id", "member_id", "store_code", "channel", "paid_fen", "occurred_at"]
+    indexes = await scalar(engine, _SECONDARY)
+    out, printed = console()
+
+    first = await import_orders(
+        write_csv(tmp_path / "a.csv", header, [["F1", member, "S001", "in_store", "100", YESTERDAY]]),
+        database_url=database_url,
+        vault=MobileVault(key()),
+        console=out,
+    )
+    after_first = printed.getvalue()
+    later = await import_orders(
+        write_csv(tmp_path / "b.csv", header, [["F2", member, "S001", "in_store", "100", YESTERDAY]]),
+        database_url=database_url,
+        vault=MobileVault(key()),
+        console=out,
+    )
+
+    assert (first.written, later.written) == (1, 1)
+    assert "first load: 3 secondary indexes" in after_first
+    assert "rebuild indexes" in first.seconds
+    assert "rebuild indexes" not in later.seconds  # orders were there: the ordinary path, nothing dropped
+    assert await scalar(engine, _SECONDARY) == indexes
+    assert await scalar(engine, "SELECT count(*) FROM pg_index WHERE indrelid = 'members.orders'::regclass") == 5
