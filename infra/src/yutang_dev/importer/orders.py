@@ -28,6 +28,7 @@ from yutang_dev.importer.common import (
     chunks,
     connect,
     copied,
+    first_load,
     header_of,
     staging_name,
     step,
@@ -52,7 +53,6 @@ COLUMNS = (
 REQUIRED = ("external_id", "store_code", "channel", "paid_fen", "occurred_at")
 _CHANNELS = ", ".join(f"'{c.value}'" for c in SalesChannel)
 _SKEW = int(CLOCK_SKEW.total_seconds())
-LOCK_WAIT = "5s"
 
 # Every expression below is evaluated once per row and kept cheap: regular expressions cost up to 1-4 µs a call in
 # PostgreSQL when counted (`^[!-~]{1,64}$`, a UUID's 8-4-4-4-12; the DFA is rebuilt per call), so none is: a
@@ -262,7 +262,7 @@ async def import_orders(
             await _fingerprint(conn, staging, vault, has_mobiles="mobile" in header)
         unionids = "unionid" in header and await _has_unionids(conn)
         async with conn.transaction():
-            secondary = await _first_load(conn)
+            secondary = await first_load(conn, "members.orders")
             if secondary:
                 console.print(f"  first load: {len(secondary)} secondary indexes are rebuilt after the insert")
             with step(report, "validate and insert", console):
@@ -292,37 +292,6 @@ async def import_orders(
         await conn.close()
     console.print(report.summary())
     return report
-
-
-async def _first_load(conn: Any) -> list[str]:
-    """On a first load (no order in the table yet): lock `members.orders` for the rest of the transaction, drop its
-    secondary indexes and return their definitions, to be rebuilt (sorted, in bulk) after the insert; else [].
-
-    Inserting into an empty table with its three non-unique indexes costs about half the insert (random btree
-    inserts that outgrow shared_buffers at a million rows); building them afterwards is a sort. The primary key and
-    `(client, external_id)` stay: they make a re-run and a repeated id in the file idempotent. The `ACCESS
-    EXCLUSIVE` lock keeps readers and writers of orders waiting until the import commits, which an empty table
-    (a brand moving in, before the tills are connected) can afford; a table with orders is never locked this way.
-    The lock waits at most LOCK_WAIT, then the import takes the ordinary path. A failure rolls the drops back."""
-    if await conn.fetchval("SELECT EXISTS (SELECT 1 FROM members.orders)"):
-        return []
-    try:
-        async with conn.transaction():  # a savepoint: a lock wait that times out leaves the outer transaction usable
-            await conn.execute(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'")
-            await conn.execute("LOCK TABLE members.orders IN ACCESS EXCLUSIVE MODE")
-    except asyncpg.LockNotAvailableError:
-        return []
-    await conn.execute("SET LOCAL lock_timeout = 0")
-    if await conn.fetchval("SELECT EXISTS (SELECT 1 FROM members.orders)"):  # an order arrived before the lock
-        return []
-    indexes = await conn.fetch(
-        "SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS definition "
-        "FROM pg_index i WHERE i.indrelid = 'members.orders'::regclass AND NOT i.indisunique AND NOT i.indisprimary "
-        "ORDER BY 1"
-    )
-    for index in indexes:
-        await conn.execute(f"DROP INDEX {index['name']}")
-    return [index["definition"] for index in indexes]
 
 
 def _check_header(header: list[str]) -> None:
