@@ -188,7 +188,9 @@ async def import_members(
             if secondary:
                 console.print(f"  first load: {len(secondary)} secondary indexes are rebuilt after the insert")
             with step(report, "upsert", console):
-                report.written = await conn.fetchval(_upsert(staging, unionids="unionid" in header), uuid7_prefix())
+                report.written = await conn.fetchval(
+                    _upsert(staging, unionids="unionid" in header), uuid7_prefix(), uuid7_prefix()
+                )
             if secondary:
                 with step(report, "rebuild indexes", console):
                     for definition in secondary:
@@ -245,7 +247,10 @@ def _upsert(staging: str, *, unionids: bool) -> str:
         -- Each new member is announced like a registration (member.registered v1, no personal data), so loyalty's
         -- and community's member directories know them; a re-run adds and announces nothing.
         INSERT INTO members.outbox (id, type, version, aggregate_id, occurred_at, data)
-        SELECT gen_random_uuid(), 'member.registered', 1, id::text, registered_at,
+        -- Event ids are UUIDv7 like the members' ($2: another run prefix), so the outbox's unique id index is
+        -- appended to, not filled at random (gen_random_uuid at a million events).
+        SELECT ($2::text || lpad(to_hex(row_number() OVER ()), 10, '0'))::uuid, 'member.registered', 1, id::text,
+               registered_at,
                jsonb_build_object('member_id', id::text, 'registered_at', registered_at,
                                   'source_channel', source_channel)
         FROM written
