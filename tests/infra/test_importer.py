@@ -86,6 +86,8 @@ async def test_members_import_rejects_with_line_numbers_and_a_rerun_adds_nothing
 
     assert (first.read, first.written, first.skipped, first.rejected) == (6, 2, 1, 3)
     assert (again.written, again.skipped, again.rejected) == (0, 3, 3)
+    assert "rebuild indexes" in first.seconds  # the first members: secondary indexes rebuilt after the insert
+    assert "rebuild indexes" not in again.seconds
     with rejects.open() as handle:
         rows = list(csv.DictReader(handle))
     assert [int(r["line"]) for r in rows] == [3, 5, 7]
@@ -272,3 +274,41 @@ async def test_orders_import_gives_each_broken_rule_its_reason(
     expected = {line: reason for line, (_, reason) in enumerate(rows, start=2) if reason is not None}
     assert found == expected
     assert (report.written, report.rejected) == (2, len(expected))
+
+
+_INDEXES = (
+    "SELECT string_agg(pg_get_indexdef(indexrelid), '; ' ORDER BY indexrelid::regclass::text) FROM pg_index "
+    "WHERE indrelid = 'members.{}'::regclass"
+)
+
+
+async def test_a_first_load_rebuilds_the_secondary_indexes_and_a_later_import_keeps_them(
+    engine: AsyncEngine, database_url: str, tmp_path: Path
+) -> None:
+    member_indexes = await scalar(engine, _INDEXES.format("members"))
+    member = str(await _members(engine, database_url, tmp_path))  # the first members: a first load too
+    assert await scalar(engine, _INDEXES.format("members")) == member_indexes
+    header = ["external_id", "member_id", "store_code", "channel", "paid_fen", "occurred_at"]
+    indexes = await scalar(engine, _INDEXES.format("orders"))
+    out, printed = console()
+
+    first = await import_orders(
+        write_csv(tmp_path / "a.csv", header, [["F1", member, "S001", "in_store", "100", YESTERDAY]]),
+        database_url=database_url,
+        vault=MobileVault(key()),
+        console=out,
+    )
+    after_first = printed.getvalue()
+    later = await import_orders(
+        write_csv(tmp_path / "b.csv", header, [["F2", member, "S001", "in_store", "100", YESTERDAY]]),
+        database_url=database_url,
+        vault=MobileVault(key()),
+        console=out,
+    )
+
+    assert (first.written, later.written) == (1, 1)
+    assert "first load: 3 secondary indexes" in after_first
+    assert "rebuild indexes" in first.seconds
+    assert "rebuild indexes" not in later.seconds  # orders were there: the ordinary path, nothing dropped
+    assert await scalar(engine, _INDEXES.format("orders")) == indexes
+    assert await scalar(engine, "SELECT count(*) FROM pg_index WHERE indrelid = 'members.orders'::regclass") == 5

@@ -7,6 +7,8 @@ import uuid
 from typing import Any
 
 import httpx
+from prefect import Task
+from prefect.client.schemas.objects import State, TaskRun
 
 from yutang_flows.credentials import ClientCredentials, CredentialError, bearer_token, forget_token
 
@@ -88,3 +90,17 @@ def _json_or_empty(response: httpx.Response) -> dict[str, Any]:
 def _codes(body: dict[str, Any]) -> tuple[str, ...]:
     errors = body.get("errors") or []
     return tuple(str(e.get("extensions", {}).get("code")) for e in errors if isinstance(e, dict))
+
+
+def is_permanent(error: BaseException) -> bool:
+    """True for failures a retry cannot fix: bad input (an unknown group, invalid points) or a gateway refusal (no
+    permission, bad token, malformed request). Network errors, 5xx and masked unexpected errors are transient."""
+    if isinstance(error, GatewayError):
+        return not error.retryable
+    return isinstance(error, ValueError | TypeError | KeyError)
+
+
+def retry_if_transient(task: Task[Any, Any], task_run: TaskRun, state: State[Any]) -> bool:
+    """Prefect's `retry_condition_fn`: retry only what a retry can fix (see `is_permanent`)."""
+    error = state.data
+    return not (isinstance(error, BaseException) and is_permanent(error))

@@ -8,13 +8,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from prefect import Task, flow, task
-from prefect.client.schemas.objects import State, TaskRun
+from prefect import flow, task
+from prefect.client.schemas.objects import State
 from prefect.logging import get_run_logger
 from prefect.states import Failed
 from pydantic import Field
 
-from yutang_flows.gateway import GatewayError, execute
+from yutang_flows.gateway import execute, retry_if_transient
 
 PAGE = 100
 MAX_POINTS = 100_000
@@ -123,20 +123,6 @@ class GrantsRefused(RuntimeError):
     def __init__(self, summary: BonusSummary) -> None:
         super().__init__(summary.describe())
         self.summary = summary
-
-
-def is_permanent(error: BaseException) -> bool:
-    """True for failures a retry cannot fix: bad input (an unknown group, invalid points) or a gateway refusal
-    (no permission, bad token, malformed request). Network errors, 5xx and masked unexpected errors are transient."""
-    if isinstance(error, GatewayError):
-        return not error.retryable
-    return isinstance(error, ValueError | TypeError | KeyError)
-
-
-def retry_if_transient(task: Task[Any, Any], task_run: TaskRun, state: State[Any]) -> bool:
-    """Prefect's `retry_condition_fn`: retry only what a retry can fix (see `is_permanent`)."""
-    error = state.data
-    return not (isinstance(error, BaseException) and is_permanent(error))
 
 
 def idempotency_key(run_key: str, member_id: str) -> str:

@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from loyalty.earning import service as earning
 from loyalty.earning.rules import EarnRules, MemberDays, local_date
 from loyalty.earning.service import ACTOR, PostingRefused
 from loyalty.points.service import adjust_points
@@ -268,3 +269,37 @@ async def test_release_ignores_orders_not_yet_due(engine: AsyncEngine) -> None:
     await deliver(engine, paid(member, 2_000, occurred_at=AN_HOUR_AGO + timedelta(days=2)))
     assert await release(engine, days_after=7) == (1, 10)
     assert await release(engine, days_after=9) == (1, 20)
+
+
+async def test_a_limited_release_stops_at_its_limit_and_the_next_call_goes_on(engine: AsyncEngine) -> None:
+    # given: five orders due, of two members
+    first, second = await known_member(engine), await known_member(engine)
+    for member, paid_fen in ((first, 1_000), (second, 2_000), (first, 3_000), (second, 4_000), (first, 5_000)):
+        await deliver(engine, paid(member, paid_fen))
+    as_of = local_date(AN_HOUR_AGO) + timedelta(days=7)
+
+    # when: released two orders a call, in batches of one
+    calls = []
+    while not calls or calls[-1].more:
+        uow = LoyaltyUnitOfWork(session_factory(engine))
+        calls.append(await earning.release_pending_points(uow, as_of=as_of, batch=1, limit=2))
+
+    # then: 2 + 2 + 1 orders, every point once, and the last call says nothing is left
+    assert [(c.orders, c.more) for c in calls] == [(2, True), (2, True), (1, False)]
+    assert sum(c.points for c in calls) == 150
+    assert await totals(engine, first) == {"balance": 90, "pending": 0, "owed": 0}
+    assert await totals(engine, second) == {"balance": 60, "pending": 0, "owed": 0}
+    assert await release(engine, days_after=30) == (0, 0)
+
+
+async def test_an_unlimited_release_in_small_batches_releases_every_due_order(engine: AsyncEngine) -> None:
+    member = await known_member(engine)
+    for paid_fen in (1_000, 2_000, 3_000):
+        await deliver(engine, paid(member, paid_fen))
+    await deliver(engine, paid(member, 4_000, occurred_at=AN_HOUR_AGO + timedelta(days=1)))
+    as_of = local_date(AN_HOUR_AGO) + timedelta(days=8)
+
+    result = await earning.release_pending_points(LoyaltyUnitOfWork(session_factory(engine)), as_of=as_of, batch=2)
+
+    assert (result.orders, result.points, result.more) == (4, 100, False)
+    assert await totals(engine, member) == {"balance": 100, "pending": 0, "owed": 0}

@@ -19,6 +19,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from yutang_dev.sql import libpq_url
 
 CHUNK_BYTES = 1 << 20
+LOCK_WAIT = "5s"
 
 
 @dataclass
@@ -64,6 +65,39 @@ async def tune_session(conn: Any) -> None:
     """Apply `SESSION` to the import's connection."""
     for statement in SESSION:
         await conn.execute(statement)
+
+
+async def first_load(conn: Any, table: str) -> list[str]:
+    """On a first load (`table` has no row yet), inside the caller's transaction: lock `table` for the rest of the
+    transaction, drop its secondary (non-unique) indexes and return their definitions, to be rebuilt by the
+    caller after the insert (a sort, in bulk); else [].
+
+    Inserting into an empty table with its non-unique indexes costs about half the insert (btree inserts one by
+    one, which outgrow shared_buffers at a million rows); building them afterwards is a sort. The primary key and
+    the unique constraints stay: they make a re-run and a repeated row in the file idempotent. The `ACCESS
+    EXCLUSIVE` lock keeps readers and writers of the table waiting until the import commits, which an empty table
+    (a brand moving in, before the tills and the mini-program are connected) can afford; a table with rows is never
+    locked this way. The lock waits at most LOCK_WAIT, then the import takes the ordinary path. A failure rolls
+    the drops back with the rest of the transaction."""
+    if await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {table})"):  # noqa: S608 (our own table names)
+        return []
+    try:
+        async with conn.transaction():  # a savepoint: a lock wait that times out leaves the outer transaction usable
+            await conn.execute(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'")
+            await conn.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+    except asyncpg.LockNotAvailableError:
+        return []
+    await conn.execute("SET LOCAL lock_timeout = 0")
+    if await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {table})"):  # noqa: S608 (a row arrived before the lock)
+        return []
+    indexes = await conn.fetch(
+        "SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS definition "
+        "FROM pg_index i WHERE i.indrelid = $1::regclass AND NOT i.indisunique AND NOT i.indisprimary ORDER BY 1",
+        table,
+    )
+    for index in indexes:
+        await conn.execute(f"DROP INDEX {index['name']}")
+    return [index["definition"] for index in indexes]
 
 
 def copied(status: str) -> int:

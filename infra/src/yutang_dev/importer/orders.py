@@ -28,6 +28,7 @@ from yutang_dev.importer.common import (
     chunks,
     connect,
     copied,
+    first_load,
     header_of,
     staging_name,
     step,
@@ -260,14 +261,23 @@ async def import_orders(
         with step(report, "fingerprint mobiles", console):
             await _fingerprint(conn, staging, vault, has_mobiles="mobile" in header)
         unionids = "unionid" in header and await _has_unionids(conn)
-        with step(report, "validate and insert", console):
-            args = (client, earn_points, uuid7_prefix())
-            try:
-                sql = _import_sql(staging, unionids=unionids, careful=False, earn_points=earn_points)
-                report.written = await conn.fetchval(sql, *args)
-            except asyncpg.DataError:  # a `lines` value that is not JSON: the same statement, parsing with care
-                sql = _import_sql(staging, unionids=unionids, careful=True, earn_points=earn_points)
-                report.written = await conn.fetchval(sql, *args)
+        async with conn.transaction():
+            secondary = await first_load(conn, "members.orders")
+            if secondary:
+                console.print(f"  first load: {len(secondary)} secondary indexes are rebuilt after the insert")
+            with step(report, "validate and insert", console):
+                args = (client, earn_points, uuid7_prefix())
+                try:
+                    async with conn.transaction():  # a savepoint: the careful statement runs in the same transaction
+                        sql = _import_sql(staging, unionids=unionids, careful=False, earn_points=earn_points)
+                        report.written = await conn.fetchval(sql, *args)
+                except asyncpg.DataError:  # a `lines` value that is not JSON: the same statement, parsing with care
+                    sql = _import_sql(staging, unionids=unionids, careful=True, earn_points=earn_points)
+                    report.written = await conn.fetchval(sql, *args)
+            if secondary:
+                with step(report, "rebuild indexes", console):
+                    for definition in secondary:
+                        await conn.execute(definition)
         with step(report, "rejects", console):
             report.rejected = await write_rejects(
                 conn,

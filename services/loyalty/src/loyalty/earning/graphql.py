@@ -11,12 +11,13 @@ import strawberry
 from loyalty.context import LoyaltyInfo
 from loyalty.earning.models import OrderPointsStatus
 from loyalty.earning.rules import local_date
-from loyalty.earning.service import order_ledger_page, release_pending_points
+from loyalty.earning.service import RELEASE_LIMIT_MAX, order_ledger_page, release_pending_points
 from loyalty.earning.views import OrderLedger
 from loyalty.scopes import Scope, requires
 from loyalty.uow import LoyaltyUnitOfWork
 from yutang_shared.connections import DEFAULT_PAGE, MAX_PAGE, After, Connection, Keyset, PageSize, page_of, page_size
 from yutang_shared.enums import graphql_enum
+from yutang_shared.errors import BadUserInput
 
 graphql_enum(
     OrderPointsStatus,
@@ -84,6 +85,10 @@ class ReleasePendingPointsSuccess:
     as_of: date = strawberry.field(description="The date released up to (inclusive).")
     orders: int = strawberry.field(description="Orders released by this call (0 when nothing was due).")
     points: int = strawberry.field(description="Points made available by this call.")
+    more: bool = strawberry.field(
+        description="True when the call stopped at its limit: more orders may be due, call again (the daily "
+        "points-release flow does). False when nothing due is left."
+    )
 
 
 @strawberry.type
@@ -119,7 +124,19 @@ class Mutation:
         as_of: Annotated[
             date | None, strawberry.argument(description="Release up to this local date, inclusive.")
         ] = None,
+        limit: Annotated[
+            int | None,
+            strawberry.argument(
+                description=f"Release at most this many orders in this call, 1 to {RELEASE_LIMIT_MAX:,} (default: "
+                "every due order, which for a large backlog can outlast a request's timeout); `more` says whether "
+                "to call again. Out of range is BAD_USER_INPUT."
+            ),
+        ] = None,
     ) -> ReleasePendingPointsSuccess:
+        if limit is not None and not 1 <= limit <= RELEASE_LIMIT_MAX:
+            raise BadUserInput(f"limit must be between 1 and {RELEASE_LIMIT_MAX}")
         day = as_of or local_date(datetime.now(UTC))
-        released = await release_pending_points(LoyaltyUnitOfWork(info.context.sessions), as_of=day)
-        return ReleasePendingPointsSuccess(as_of=released.as_of, orders=released.orders, points=released.points)
+        released = await release_pending_points(LoyaltyUnitOfWork(info.context.sessions), as_of=day, limit=limit)
+        return ReleasePendingPointsSuccess(
+            as_of=released.as_of, orders=released.orders, points=released.points, more=released.more
+        )

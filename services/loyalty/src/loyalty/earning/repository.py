@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -67,16 +67,21 @@ class EarningRepository:
         statement = select(OrderPoints).where(col(OrderPoints.order_id) == order_id).with_for_update()
         return (await self.session.execute(statement)).scalars().first()
 
-    async def lock_due(self, as_of: date, limit: int) -> list[OrderPoints]:
-        """Up to `limit` pending rows whose release date is on or before `as_of`, locked, in order-id order (a
-        concurrent release waits, then finds them released and skips them)."""
+    async def lock_due(
+        self, as_of: date, limit: int, *, after: tuple[date, uuid.UUID] | None = None
+    ) -> list[OrderPoints]:
+        """Up to `limit` pending rows whose release date is on or before `as_of`, after `after` (a release date
+        and order id) when given, locked, in (release date, order id) order (a concurrent release waits, then
+        finds them released and skips them)."""
         statement = (
             select(OrderPoints)
             .where(col(OrderPoints.status) == OrderPointsStatus.PENDING.value, col(OrderPoints.release_on) <= as_of)
-            .order_by(col(OrderPoints.order_id))
+            .order_by(col(OrderPoints.release_on), col(OrderPoints.order_id))
             .limit(limit)
             .with_for_update()
         )
+        if after is not None:
+            statement = statement.where(tuple_(col(OrderPoints.release_on), col(OrderPoints.order_id)) > after)
         return list((await self.session.execute(statement)).scalars())
 
     async def mark(self, order_ids: Sequence[uuid.UUID], status: OrderPointsStatus, at: datetime) -> None:

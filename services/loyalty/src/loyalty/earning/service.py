@@ -37,6 +37,7 @@ CONSUMER = "earning"
 ACTOR = durable_name("loyalty", CONSUMER)
 """The ledger's `actor` of every entry this feature writes: the durable consumer's name."""
 RELEASE_BATCH = 500
+RELEASE_LIMIT_MAX = 100_000  # orders per releasePendingPoints call when the caller pages
 
 
 class UnsupportedEvent(ValueError):
@@ -190,21 +191,32 @@ async def _split(uow: LoyaltyUnitOfWork, row: OrderPoints, points: int) -> tuple
 # ---------------------------------------------------------------------------------------------- releasing
 
 
-async def release_pending_points(uow: LoyaltyUnitOfWork, *, as_of: date, batch: int = RELEASE_BATCH) -> Released:
+async def release_pending_points(
+    uow: LoyaltyUnitOfWork, *, as_of: date, batch: int = RELEASE_BATCH, limit: int | None = None
+) -> Released:
     """Make available the pending points of every order whose release date is on or before `as_of`: per order a
     `pending_released` and an `earn` entry, and, when the member owes points, `owed_settlement`/`owed_settled`
     entries taking the owed out of the new points first. Idempotent per order (a released order is never
-    released again; concurrent calls wait for each other). Orders of members closed since are forfeited."""
+    released again; concurrent calls wait for each other). Orders of members closed since are forfeited.
+
+    One transaction per `batch` orders, oldest release date first, each batch starting after the last one (a
+    keyset, so a large backlog is read once, not rescanned per batch). With `limit`, stops after that many orders
+    (`more` is then true: call again to go on); without, goes on until nothing is due."""
     orders = points = 0
+    after: tuple[date, uuid.UUID] | None = None
     while True:
+        size = batch if limit is None else min(batch, limit - orders)
         async with uow:
-            due = await uow.earning.lock_due(as_of, batch)
+            due = await uow.earning.lock_due(as_of, size, after=after)
             if due:
                 released = await _release(uow, due)
                 await uow.commit()
                 orders, points = orders + len(due), points + released
-        if len(due) < batch:
-            return Released(as_of=as_of, orders=orders, points=points)
+                after = (due[-1].release_on, due[-1].order_id)
+        if not due:  # not `len(due) < size`: rows a concurrent call took are skipped, and more may follow them
+            return Released(as_of=as_of, orders=orders, points=points, more=False)
+        if limit is not None and orders >= limit:
+            return Released(as_of=as_of, orders=orders, points=points, more=True)
 
 
 async def _release(uow: LoyaltyUnitOfWork, due: Sequence[OrderPoints]) -> int:

@@ -10,11 +10,13 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class Released:
-    """A release run: up to which date, how many orders, how many points became available."""
+    """A release run: up to which date, how many orders, how many points became available, and whether it
+    stopped at its limit (`more`: call again to go on)."""
 
     as_of: date
     orders: int
     points: int
+    more: bool = False
 
 
 @dataclass(frozen=True, slots=True)
