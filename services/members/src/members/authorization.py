@@ -148,6 +148,7 @@ RULES: dict[str, Rule] = {
     "Mutation.freezeMember": MANAGE,
     "Mutation.unfreezeMember": MANAGE,
     "Mutation.closeMember": CLOSE,
+    "Mutation.changeMyMobile": Rule({C.MEMBER: R.SELF}, mutation=True),  # the token's member, never another
     # orders, refunds and behaviour
     "Member.orders": MEMBER_ORDERS,
     "Member.orderStats": MEMBER_ORDERS,

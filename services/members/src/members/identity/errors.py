@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import ClassVar, Self
 
+from members.organisation.errors import DirectoryErrorCode
 from yutang_shared.auth import Principal
 from yutang_shared.errors import DomainError
 
@@ -106,3 +107,21 @@ class InvalidClient(DomainError):
     """The client registration makes no sense: unknown scope, empty name, limits out of range, too many stores."""
 
     code = IdentityErrorCode.MEMBERS_INVALID_CLIENT
+
+
+class WechatCodeRefused(DomainError):
+    """WeChat does not know the `getPhoneNumber` code (errcode 40029: wrong, expired or from another app)."""
+
+    code = DirectoryErrorCode.MEMBERS_WECHAT_CODE_INVALID
+
+
+class WechatCodeAlreadyUsed(DomainError):
+    """The `getPhoneNumber` code was already exchanged (errcode 40163); a code is good once."""
+
+    code = DirectoryErrorCode.MEMBERS_WECHAT_CODE_USED
+
+
+class WechatUnavailable(DomainError):
+    """WeChat is busy, unreachable, refuses our app credentials, or is not configured; try again later."""
+
+    code = DirectoryErrorCode.MEMBERS_WECHAT_UNAVAILABLE

@@ -62,6 +62,10 @@ graphql_enum(
         "MEMBERS_INVALID_PROFILE": "A profile text is too long or has control characters, or the avatar is no "
         "http(s) URL.",
         "MEMBERS_WECHAT_ID_TAKEN": "The WeChat id belongs to another member.",
+        "MEMBERS_MOBILE_TAKEN": "The mobile number is registered to another member.",
+        "MEMBERS_WECHAT_CODE_INVALID": "WeChat does not know the code: wrong, expired, or from another app.",
+        "MEMBERS_WECHAT_CODE_USED": "The WeChat code was already used; a code is good once.",
+        "MEMBERS_WECHAT_UNAVAILABLE": "WeChat is busy, unreachable or not configured; try again later.",
     },
 )
 graphql_enum(
