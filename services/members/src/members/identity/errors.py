@@ -21,8 +21,13 @@ class LoginRefused(Exception):
         super().__init__(description)
         self.description = description
         # Who was refused, when known (a frozen member, a staff member who left): the audit entry's actor and
-        # target; unknown callers are recorded as anonymous. Never a code, ticket or token.
+        # target. Never a code, ticket or token.
         self.subject: Principal | None = None
+        # For a caller who is nobody of ours yet (an unknown WeChat user, a WeCom user who is not staff): the app
+        # they came through (WeChat app id, WeCom corp id) and, when known, a keyed pseudonym of their openid or
+        # userid (MobileVault.pseudonym): the audit entry's client and actor instead of a bare `anonymous`.
+        self.app: str | None = None
+        self.caller: str | None = None
         # True when the use case already wrote the refusal's audit entry (a reused refresh token, recorded with
         # the revocation of its family).
         self.audited = False
@@ -30,6 +35,12 @@ class LoginRefused(Exception):
     def of(self, subject: Principal) -> Self:
         """This refusal, naming whom it refused."""
         self.subject = subject
+        return self
+
+    def by(self, app: str | None, caller: str | None = None) -> Self:
+        """This refusal, naming the app an unknown caller came through and their pseudonym (first one set wins)."""
+        self.app = self.app or app
+        self.caller = self.caller or caller
         return self
 
 
