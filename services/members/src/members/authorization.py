@@ -181,8 +181,9 @@ RULES: dict[str, Rule] = {
             "handOverMembers",
         )
     },
-    # the audit log
+    # the audit log, and the handover records (离职继承)
     "Query.auditLog": AUDIT_READ,
+    "Query.memberHandovers": AUDIT_READ,
 }
 
 
