@@ -112,6 +112,7 @@ class Logins:
                             member_id=login.member_id,
                         )
                     )
+                await link_profile(uow, login.member_id, client.app_id, session.openid, session.unionid)
                 pair = await self._start_family(uow, principal)
                 await audit(uow, principal, AuditAction.LOGIN)
                 await uow.commit()
@@ -160,6 +161,7 @@ class Logins:
             login = await self._pending(uow, hashed)
             principal = await self._member(uow, registration.member.id)
             login.member_id = registration.member.id
+            await link_profile(uow, registration.member.id, login.app_id, login.openid, login.unionid)
             login.ticket_hash = None
             login.ticket_expires_at = None
             pair = await self._start_family(uow, principal)
@@ -293,6 +295,21 @@ class Logins:
             refresh_expires_in=int(refresh_ttl.total_seconds()),
             subject=principal.subject,
         )
+
+
+async def link_profile(
+    uow: MembersUnitOfWork, member_id: uuid.UUID, app_id: str, openid: str, unionid: str | None
+) -> None:
+    """Keep the member's WeChat ids on their profile (in the login's transaction), so memberByWechat finds them
+    and staff see them: the openid of this app, and the unionid unless the member has one already or it belongs
+    to another member (then it stays where it is, and the login still answers for this member)."""
+    row = await uow.members.for_update(member_id)
+    if row is None:
+        return
+    if unionid and row.wechat_unionid is None and not await uow.members.unionid_taken(unionid, member_id):
+        row.wechat_unionid = unionid
+    await uow.members.add_openid(member_id, app_id, openid)
+    await uow.members.flush()
 
 
 async def audit(uow: MembersUnitOfWork, principal: Principal, action: AuditAction, *, outcome: str = OK) -> None:

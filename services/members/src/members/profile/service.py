@@ -32,7 +32,7 @@ from members.profile.errors import (
 from members.profile.models import ConsentChannel, ConsentState, Gender, Member, MemberStatus
 from members.profile.repository import MemberFilter
 from members.profile.rules import check_birthday, clean_avatar_url, clean_text
-from members.profile.views import LoginState, MemberView
+from members.profile.views import LoginState, MemberView, WechatOpenidView
 from members.registration.errors import InvalidNickname
 from members.registration.rules import clean_nickname, mask_mobile, normalise_mobile
 from members.uow import MembersUnitOfWork
@@ -64,6 +64,17 @@ async def count(uow: MembersUnitOfWork, where: MemberFilter | None = None, scope
     """How many members match `where` within `scope`, in one query."""
     async with uow:
         return await uow.members.count(where, scope)
+
+
+async def openids_by_member(
+    uow: MembersUnitOfWork, member_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[WechatOpenidView]]:
+    """Each member's openids (per WeChat app), in one query."""
+    found: dict[uuid.UUID, list[WechatOpenidView]] = {member_id: [] for member_id in member_ids}
+    async with uow:
+        for row in await uow.members.openids_of(member_ids):
+            found[row.member_id].append(WechatOpenidView(app_id=row.app_id, openid=row.openid))
+    return found
 
 
 async def member_by_mobile(uow: MembersUnitOfWork, vault: MobileVault, mobile: str) -> MemberView | None:
