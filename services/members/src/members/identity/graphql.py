@@ -5,10 +5,9 @@ secret), refusals included. A logged-in member binds or changes their mobile wit
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Annotated, Any
-
-import uuid
 
 import strawberry
 from strawberry.permission import BasePermission
@@ -26,8 +25,9 @@ from members.identity.errors import (
     WechatUnavailable,
 )
 from members.identity.models import ClientRole
-from members.organisation.errors import DirectoryErrorCode
 from members.identity.phones import change_my_mobile
+from members.identity.views import ClientView
+from members.organisation.errors import DirectoryErrorCode
 from members.profile.errors import MobileTaken
 from members.profile.graphql import (
     InvalidProfileError,
@@ -37,7 +37,6 @@ from members.profile.graphql import (
     MemberNotFoundError,
     MemberSuccess,
 )
-from members.identity.views import ClientView
 from members.uow import MembersUnitOfWork
 from yutang_shared.auth import Role
 from yutang_shared.context import principal_of
