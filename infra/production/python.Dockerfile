@@ -8,7 +8,7 @@ COPY services ./services
 COPY flows ./flows
 RUN pip install --no-cache-dir --no-deps --no-build-isolation \
       -e services/shared -e services/members -e services/loyalty -e services/community -e flows
-RUN useradd --system --uid 10001 yutang
+RUN useradd --system --uid 10001 yutang && mkdir -p /var/lib/yutang && chown yutang /var/lib/yutang && chmod 700 /var/lib/yutang
 USER yutang
 # e.g. uvicorn members.app:create_app --factory --host 0.0.0.0 --port 4001
 CMD ["python", "-c", "print('choose a command: see infra/production/compose.yaml')"]

@@ -6,12 +6,14 @@ tests that start the stack.
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 import schemathesis
 from schemathesis.checks import positive_data_acceptance
 from schemathesis.specs.graphql.schemas import GraphQLSchema
 
-from tests.contract.conftest import EXAMPLES, GATEWAY_SETTINGS
+from tests.contract.conftest import EXAMPLES, GATEWAY_SETTINGS, MEMBER_ONLY
 from tests.stack import Stack
 from tests.support import Tokens
 
@@ -34,6 +36,10 @@ schema = schemathesis.pytest.from_fixture("gateway_schema")
 
 @GATEWAY_SETTINGS
 @schema.parametrize()
-def test_no_server_errors_through_the_gateway(case: schemathesis.Case, ops_headers: dict[str, str]) -> None:
+def test_no_server_errors_through_the_gateway(
+    case: schemathesis.Case, ops_headers: dict[str, str], tokens: Tokens
+) -> None:
     EXAMPLES[f"gateway {case.operation.label}"] += 1
-    case.call_and_validate(headers=ops_headers, timeout=30, excluded_checks=[positive_data_acceptance])
+    member = {"authorization": f"Bearer {tokens.member(uuid.uuid4())}"}
+    headers = member if case.operation.label in MEMBER_ONLY else ops_headers
+    case.call_and_validate(headers=headers, timeout=30, excluded_checks=[positive_data_acceptance])

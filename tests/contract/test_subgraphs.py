@@ -8,6 +8,7 @@ validation errors without a path; anything else is a server error and fails the 
 from __future__ import annotations
 
 import importlib
+import uuid
 
 import pytest
 import schemathesis
@@ -15,7 +16,7 @@ from schemathesis.checks import positive_data_acceptance
 from schemathesis.specs.graphql.schemas import GraphQLSchema
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.contract.conftest import EXAMPLES, SUBGRAPH_SETTINGS, SignedLikeTheGateway
+from tests.contract.conftest import EXAMPLES, MEMBER_ONLY, SUBGRAPH_SETTINGS, SignedLikeTheGateway
 from tests.support import Tokens
 
 
@@ -36,8 +37,10 @@ schema = schemathesis.pytest.from_fixture("subgraph_schema").include(lambda ctx:
 
 @SUBGRAPH_SETTINGS
 @schema.parametrize()
-def test_no_server_errors(case: schemathesis.Case) -> None:
+def test_no_server_errors(case: schemathesis.Case, tokens: Tokens) -> None:
     # Positive cases carry junk scalars on purpose (refused by validation), so "positive data is accepted"
     # does not apply; every other default check does.
     EXAMPLES[f"{case.operation.schema.app.service} {case.operation.label}"] += 1
-    case.call_and_validate(excluded_checks=[positive_data_acceptance])
+    member = {"authorization": f"Bearer {tokens.member(uuid.uuid4())}"}
+    headers = member if case.operation.label in MEMBER_ONLY else None
+    case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])

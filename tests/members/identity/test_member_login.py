@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.members.identity.conftest import APP_ID, OA_APP_ID
 from tests.support import SubgraphClient, Tokens
 from yutang_dev.fake_wechat import FakeWechat
 
@@ -71,6 +72,44 @@ async def test_the_same_unionid_in_h5_logs_in_as_the_same_member(
 
     assert h5.status_code == 200, h5.text
     assert h5.json()["subject"] == bound.json()["subject"]
+
+
+WECHAT_IDS = """
+query($unionid: String!, $app: String!, $openid: String!) {
+  byUnionid: memberByWechat(unionid: $unionid) { id wechatUnionid wechatOpenids { appId openid } }
+  byOpenid: memberByWechat(appId: $app, openid: $openid) { id }
+}
+"""
+
+
+async def test_a_wechat_login_keeps_the_wechat_ids_on_the_profile_for_memberbywechat(
+    identity_api: httpx.AsyncClient, fake: FakeWechat, tokens: Tokens
+) -> None:
+    # given: a member registered through the mini-program, then logged in through H5 with the same unionid
+    started = await identity_api.post(
+        "/auth/wechat/miniprogram", json={"code": fake.issue("login", openid="o-mp-ids", unionid="u-ids")}
+    )
+    bound = await identity_api.post(
+        "/auth/wechat/phone",
+        json={"login_ticket": started.json()["login_ticket"], "code": fake.issue("phone", phone="13811114455")},
+    )
+    await identity_api.post("/auth/wechat/h5", json={"code": fake.issue("oauth", openid="o-h5-ids", unionid="u-ids")})
+
+    # when: staff look the member up by their WeChat ids
+    variables = {"unionid": "u-ids", "app": OA_APP_ID, "openid": "o-h5-ids"}
+    found = await SubgraphClient(identity_api, tokens)(WECHAT_IDS, variables, token=tokens.ops())
+
+    # then: both lookups find them, and the profile lists the unionid and an openid per app
+    member = bound.json()["subject"]
+    assert found["data"]["byUnionid"] == {
+        "id": member,
+        "wechatUnionid": "u-ids",
+        "wechatOpenids": sorted(
+            [{"appId": APP_ID, "openid": "o-mp-ids"}, {"appId": OA_APP_ID, "openid": "o-h5-ids"}],
+            key=lambda o: o["appId"],
+        ),
+    }
+    assert found["data"]["byOpenid"] == {"id": member}
 
 
 @pytest.mark.parametrize(

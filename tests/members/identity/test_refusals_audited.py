@@ -1,6 +1,7 @@
 """Refused logins and token requests are audited: outcome the error code answered, actor and target the refused
-member, staff member or client when known (else anonymous), and nothing the caller sent (codes, tickets, refresh
-tokens, secrets) in the record."""
+member, staff member or client when known; for a caller who is nobody of ours, a keyed pseudonym of their WeChat
+openid or WeCom userid when known (else anonymous) and the app they came through as client; and nothing the
+caller sent (codes, tickets, refresh tokens, secrets) nor an openid or userid in clear in the record."""
 
 from __future__ import annotations
 
@@ -10,14 +11,19 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from members.config import MembersSettings
 from members.identity.ports import StaffClaims
-from tests.members.identity.conftest import FakeStaff
+from members.pii import MobileVault
+from tests.members.identity.conftest import APP_ID, CORP_ID, FakeStaff
 from tests.members.identity.test_clients import REVOKE, register, token
 from tests.members.identity.test_member_login import first_login
 from tests.support import SubgraphClient, Tokens
 from yutang_dev.fake_wechat import FakeWechat
 
-AUDITED = "SELECT actor, role, action, target_type, target_id, outcome FROM members.audit_log WHERE outcome <> 'ok'"
+AUDITED = (
+    "SELECT actor, role, client_id, action, target_type, target_id, outcome FROM members.audit_log "
+    "WHERE outcome <> 'ok'"
+)
 EVERYTHING = "SELECT * FROM members.audit_log"
 
 
@@ -52,25 +58,41 @@ async def test_refused_member_and_staff_logins_are_audited_without_codes(
     await post("/auth/wecom", code=fake.issue("wecom", userid="stranger-9"))  # unknown staff
     await post("/auth/wecom", code=fake.issue("wecom", userid="zhaoliu"))  # staff who left
     await post("/auth/refresh", refresh_token="made-up-refresh-token")
+    await post("/auth/wechat/phone", login_ticket="made-up-ticket", code=fake.issue("phone"))  # unknown ticket
+    started = await identity_api.post("/auth/wechat/miniprogram", json={"code": fake.issue("login", openid="o-new")})
+    await post("/auth/wechat/phone", login_ticket=started.json()["login_ticket"], code="never-issued-phone-code")
 
     rows = await _rows(engine, AUDITED)
 
+    vault = MobileVault(MembersSettings().pii_key_bytes())
     anonymous = ("anonymous", "anonymous")
+    new_user = (vault.pseudonym("wechat-openid", "o-new"), "anonymous")
     assert sorted(rows, key=str) == sorted(
         [
-            (*anonymous, "login", "member", None, "invalid_code"),
-            (*anonymous, "login", "member", None, "code_used"),
-            (member, "member", "login", "member", member, "member_frozen"),
-            (member, "member", "login", "member", member, "member_closed"),
-            (member, "member", "refresh", "member", member, "member_closed"),
-            (*anonymous, "login", "staff", None, "unknown_staff"),
-            ("staff-9", "staff", "login", "staff", "staff-9", "staff_inactive"),
-            (*anonymous, "refresh", "token", None, "invalid_grant"),
+            (*anonymous, APP_ID, "login", "member", None, "invalid_code"),
+            (*anonymous, APP_ID, "login", "member", None, "code_used"),
+            (member, "member", None, "login", "member", member, "member_frozen"),
+            (member, "member", None, "login", "member", member, "member_closed"),
+            (member, "member", None, "refresh", "member", member, "member_closed"),
+            (
+                vault.pseudonym("wecom-userid", "stranger-9"),
+                "anonymous",
+                CORP_ID,
+                "login",
+                "staff",
+                None,
+                "unknown_staff",
+            ),
+            ("staff-9", "staff", None, "login", "staff", "staff-9", "staff_inactive"),
+            (*anonymous, None, "refresh", "token", None, "invalid_grant"),
+            (*anonymous, APP_ID, "login", "member", None, "invalid_grant"),
+            (*new_user, APP_ID, "login", "member", None, "invalid_code"),
         ],
         key=str,
     )
     everything = repr(await _rows(engine, EVERYTHING))
-    assert not [value for value in (*sent, pair["refresh_token"], pair["access_token"]) if value in everything]
+    in_clear = (*sent, pair["refresh_token"], pair["access_token"], "stranger-9", "o-new", "o-refused")
+    assert not [value for value in in_clear if value in everything]
 
 
 async def test_a_reused_refresh_token_is_audited_once(
@@ -83,7 +105,9 @@ async def test_a_reused_refresh_token_is_audited_once(
 
     assert reused.json()["error"] == "invalid_grant"
     member = pair["subject"]
-    assert await _rows(engine, AUDITED) == [(member, "member", "refresh", "member", member, "refresh_token_reused")]
+    assert await _rows(engine, AUDITED) == [
+        (member, "member", None, "refresh", "member", member, "refresh_token_reused")
+    ]
 
 
 async def test_refused_token_requests_are_audited_without_secrets(
@@ -103,7 +127,7 @@ async def test_refused_token_requests_are_audited_without_secrets(
 
     # invalid_client is 401 with HTTP Basic, 400 with the secret in the form (RFC 6749 §5.2)
     assert [r.status_code for r in (wrong, unknown, scope, revoked)] == [401, 401, 400, 400]
-    anonymous = ("anonymous", "anonymous", "token_issue", "client")
+    anonymous = ("anonymous", "anonymous", None, "token_issue", "client")
     assert sorted(await _rows(engine, AUDITED), key=str) == sorted(
         [
             (*anonymous, client_id, "invalid_client"),

@@ -12,6 +12,8 @@ from members.config import MembersSettings
 from members.organisation.service import staff_claims
 from members.uow import MembersUnitOfWork
 from tests.members.factories import make_member_in, make_store
+from tests.members.profile.test_graphql import engine_of
+from tests.queries import count_selects
 from tests.support import SubgraphClient, Tokens
 from yutang_shared.db import create_engine, session_factory
 
@@ -52,7 +54,7 @@ mutation($member: UUID!, $guide: UUID) {
 HANDOVER = """
 mutation($from: UUID!, $to: UUID!) {
   handOverMembers(fromStaffId: $from, toStaffId: $to) {
-    __typename ... on HandOverMembersSuccess { moved memberIds toStaff { id } }
+    __typename ... on HandOverMembersSuccess { handoverId moved memberIds toStaff { id } }
     ... on StaffInactiveError { code } ... on NotAGuideError { code } ... on InvalidOrganisationInputError { code }
   }
 }
@@ -207,6 +209,50 @@ async def test_a_leaving_guides_members_are_handed_over_in_one_go(
         ).scalar_one()
     assert handovers == 2
     assert events == 4  # two assignments, two handovers
+
+
+HANDOVERS = """
+query($member: UUID, $from: UUID, $to: UUID, $first: Int!) {
+  memberHandovers(memberId: $member, fromStaffId: $from, toStaffId: $to, first: $first) {
+    edges { node { memberId fromStaffId toStaffId actor handoverId } } pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+HANDOVERS_COUNTED = "query($to: UUID) { memberHandovers(toStaffId: $to) { totalCount } }"
+
+
+async def test_handover_records_are_read_by_member_and_guide_in_one_select(
+    members_api: SubgraphClient, tokens: Tokens
+) -> None:
+    # given: amy's two members handed to bob, then one of them from bob to cat
+    await make_store(members_api, tokens.ops(), "S1")
+    amy, bob, cat = [
+        await staff(members_api, tokens.ops(), n, ["GUIDE"], storeCode="S1") for n in ("amy", "bob", "cat")
+    ]
+    members = [await make_member_in(members_api, tokens.ops(), f"1380013801{i}", "S1") for i in range(2)]
+    for member_id in members:
+        await members_api(ASSIGN, {"member": member_id, "guide": amy}, token=tokens.ops())
+    first = (await members_api(HANDOVER, {"from": amy, "to": bob}, token=tokens.ops()))["data"]["handOverMembers"]
+    await members_api(ASSIGN, {"member": members[1], "guide": cat}, token=tokens.ops())  # not a handover
+    await members_api(ASSIGN, {"member": members[0], "guide": bob}, token=tokens.ops())
+    await members_api(HANDOVER, {"from": bob, "to": cat}, token=tokens.ops())
+
+    # when
+    with count_selects(engine_of(members_api)) as selects:
+        history = await members_api(HANDOVERS, {"member": members[0], "first": 10}, token=tokens.ops())
+    from_amy = await members_api(HANDOVERS, {"from": amy, "first": 1}, token=tokens.ops())
+    counted = await members_api(HANDOVERS_COUNTED, {"to": cat}, token=tokens.ops())
+    as_guide = await members_api(HANDOVERS, {"first": 1}, token=tokens.staff_in("guide", stores=("S1",)))
+
+    # then: the member's history in order, with who did it; pages; only operations read it
+    nodes = [edge["node"] for edge in history["data"]["memberHandovers"]["edges"]]
+    assert [(n["fromStaffId"], n["toStaffId"]) for n in nodes] == [(amy, bob), (bob, cat)]
+    assert nodes[0]["handoverId"] == first["handoverId"]
+    assert nodes[0]["actor"]
+    assert len(selects) == 1
+    assert from_amy["data"]["memberHandovers"]["pageInfo"]["hasNextPage"] is True
+    assert counted["data"]["memberHandovers"]["totalCount"] == 1
+    assert [e["extensions"]["code"] for e in as_guide["errors"]] == ["FORBIDDEN"]
 
 
 async def test_staff_claims_come_from_the_staff_record(members_api: SubgraphClient, tokens: Tokens) -> None:

@@ -5,6 +5,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.members.factories import REGISTER, make_member_in, make_store, register
 from tests.queries import count_selects, count_statements
@@ -20,6 +22,7 @@ query($first: Int!, $after: Cursor) {
 ENTITIES = """
 query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Member { id nickname } } }
 """
+OPENIDS = "query($first: Int!) { members(first: $first) { edges { node { id wechatOpenids { appId openid } } } } }"
 MEMBERS_COUNTED = "query($first: Int!) { members(first: $first) { totalCount edges { node { id mobile } } } }"
 
 
@@ -159,6 +162,25 @@ async def test_a_page_of_five_members_costs_one_select(members_api: SubgraphClie
     assert len(result["data"]["members"]["edges"]) == 5
     assert len(selects) == 1
     assert len(counted) == 2
+
+
+async def test_five_members_wechat_openids_cost_one_more_select(
+    members_api: SubgraphClient, tokens: Tokens, engine: AsyncEngine
+) -> None:
+    ids = [(await register(members_api, tokens.ops(), f"1360013601{i}"))["member"]["id"] for i in range(5)]
+    async with engine.begin() as connection:
+        for number, member_id in enumerate(ids):
+            await connection.execute(
+                text("INSERT INTO members.member_wechat_ids (app_id, openid, member_id) VALUES ('wx1', :o, :m)"),
+                {"o": f"o-{number}", "m": member_id},
+            )
+
+    with count_selects(engine_of(members_api)) as selects:
+        result = await members_api(OPENIDS, {"first": 5}, token=tokens.ops())
+
+    openids = [edge["node"]["wechatOpenids"] for edge in result["data"]["members"]["edges"]]
+    assert sorted(o[0]["openid"] for o in openids) == [f"o-{n}" for n in range(5)]
+    assert len(selects) == 2
 
 
 @pytest.mark.parametrize("first", [0, -1, 101])

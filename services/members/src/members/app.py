@@ -24,7 +24,7 @@ def create_app(settings: MembersSettings | None = None, *, staff: StaffDirectory
         service="members",
         schema=schema,
         settings=settings,
-        context=context_factory(settings, vault),
+        context=context_factory(settings, vault, identity.mini_program),
         events=EventWiring(outbox=OUTBOX),
         routes=identity.routes,
         on_shutdown=[identity.close],

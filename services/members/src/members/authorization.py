@@ -148,6 +148,7 @@ RULES: dict[str, Rule] = {
     "Mutation.freezeMember": MANAGE,
     "Mutation.unfreezeMember": MANAGE,
     "Mutation.closeMember": CLOSE,
+    "Mutation.changeMyMobile": Rule({C.MEMBER: R.SELF}, mutation=True),  # the token's member, never another
     # orders, refunds and behaviour
     "Member.orders": MEMBER_ORDERS,
     "Member.orderStats": MEMBER_ORDERS,
@@ -180,8 +181,9 @@ RULES: dict[str, Rule] = {
             "handOverMembers",
         )
     },
-    # the audit log
+    # the audit log, and the handover records (离职继承)
     "Query.auditLog": AUDIT_READ,
+    "Query.memberHandovers": AUDIT_READ,
 }
 
 

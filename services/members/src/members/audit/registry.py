@@ -19,6 +19,7 @@ AUDITED_MUTATIONS: Mapping[str, str] = {
     "freezeMember": "member",
     "unfreezeMember": "member",
     "closeMember": "member",
+    "changeMyMobile": "member",  # members.profile.service.change_mobile
     # registration (members.registration.service.register_member)
     "registerMember": "member",
     # orders, refunds and behaviour (members.orders.service): one entry per order or event

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import ClassVar, Self
 
+from members.organisation.errors import DirectoryErrorCode
 from yutang_shared.auth import Principal
 from yutang_shared.errors import DomainError
 
@@ -20,8 +21,13 @@ class LoginRefused(Exception):
         super().__init__(description)
         self.description = description
         # Who was refused, when known (a frozen member, a staff member who left): the audit entry's actor and
-        # target; unknown callers are recorded as anonymous. Never a code, ticket or token.
+        # target. Never a code, ticket or token.
         self.subject: Principal | None = None
+        # For a caller who is nobody of ours yet (an unknown WeChat user, a WeCom user who is not staff): the app
+        # they came through (WeChat app id, WeCom corp id) and, when known, a keyed pseudonym of their openid or
+        # userid (MobileVault.pseudonym): the audit entry's client and actor instead of a bare `anonymous`.
+        self.app: str | None = None
+        self.caller: str | None = None
         # True when the use case already wrote the refusal's audit entry (a reused refresh token, recorded with
         # the revocation of its family).
         self.audited = False
@@ -29,6 +35,12 @@ class LoginRefused(Exception):
     def of(self, subject: Principal) -> Self:
         """This refusal, naming whom it refused."""
         self.subject = subject
+        return self
+
+    def by(self, app: str | None, caller: str | None = None) -> Self:
+        """This refusal, naming the app an unknown caller came through and their pseudonym (first one set wins)."""
+        self.app = self.app or app
+        self.caller = self.caller or caller
         return self
 
 
@@ -106,3 +118,21 @@ class InvalidClient(DomainError):
     """The client registration makes no sense: unknown scope, empty name, limits out of range, too many stores."""
 
     code = IdentityErrorCode.MEMBERS_INVALID_CLIENT
+
+
+class WechatCodeRefused(DomainError):
+    """WeChat does not know the `getPhoneNumber` code (errcode 40029: wrong, expired or from another app)."""
+
+    code = DirectoryErrorCode.MEMBERS_WECHAT_CODE_INVALID
+
+
+class WechatCodeAlreadyUsed(DomainError):
+    """The `getPhoneNumber` code was already exchanged (errcode 40163); a code is good once."""
+
+    code = DirectoryErrorCode.MEMBERS_WECHAT_CODE_USED
+
+
+class WechatUnavailable(DomainError):
+    """WeChat is busy, unreachable, refuses our app credentials, or is not configured; try again later."""
+
+    code = DirectoryErrorCode.MEMBERS_WECHAT_UNAVAILABLE

@@ -1,22 +1,42 @@
 """Identity in the members subgraph: operations register, rotate, revoke and list OAuth clients (partners and
 services). Only role ops may. Every client mutation is audited (target type `client`, the client id; never the
-secret), refusals included."""
+secret), refusals included. A logged-in member binds or changes their mobile with a WeChat phone code
+(`changeMyMobile`, audited as a member mutation)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
 import strawberry
 from strawberry.permission import BasePermission
 
-from members.access import AuditRefusals
+from members.access import AuditRefusals, Authorized
 from members.audit.service import Actor, AuditAs, record_refusal
 from members.context import MembersInfo
 from members.identity.clients import list_clients, register_client, revoke_client, rotate_client_secret
-from members.identity.errors import ClientNotFound, IdentityErrorCode, InvalidClient
+from members.identity.errors import (
+    ClientNotFound,
+    IdentityErrorCode,
+    InvalidClient,
+    WechatCodeAlreadyUsed,
+    WechatCodeRefused,
+    WechatUnavailable,
+)
 from members.identity.models import ClientRole
+from members.identity.phones import change_my_mobile
 from members.identity.views import ClientView
+from members.organisation.errors import DirectoryErrorCode
+from members.profile.errors import MobileTaken
+from members.profile.graphql import (
+    InvalidProfileError,
+    Member,
+    MemberClosedError,
+    MemberFrozenError,
+    MemberNotFoundError,
+    MemberSuccess,
+)
 from members.uow import MembersUnitOfWork
 from yutang_shared.auth import Role
 from yutang_shared.context import principal_of
@@ -104,7 +124,33 @@ class InvalidClientError(Error):
     code: IdentityErrorCode = strawberry.field(description="MEMBERS_INVALID_CLIENT.")
 
 
-HANDLERS = error_handlers({ClientNotFound: ClientNotFoundError, InvalidClient: InvalidClientError})
+@strawberry.type(description="WeChat refused the phone code: unknown, expired, or already used. Nothing was changed.")
+class WechatCodeError(Error):
+    code: DirectoryErrorCode = strawberry.field(
+        description="MEMBERS_WECHAT_CODE_INVALID or MEMBERS_WECHAT_CODE_USED: ask the member for a new code."
+    )
+
+
+@strawberry.type(description="WeChat is busy, unreachable or not configured. Nothing was changed; try again later.")
+class WechatUnavailableError(Error):
+    code: DirectoryErrorCode = strawberry.field(description="MEMBERS_WECHAT_UNAVAILABLE.")
+
+
+@strawberry.type(description="The mobile number is registered to another member. Nothing was changed.")
+class MobileTakenError(Error):
+    code: DirectoryErrorCode = strawberry.field(description="MEMBERS_MOBILE_TAKEN.")
+
+
+HANDLERS = error_handlers(
+    {
+        ClientNotFound: ClientNotFoundError,
+        InvalidClient: InvalidClientError,
+        WechatCodeRefused: WechatCodeError,
+        WechatCodeAlreadyUsed: WechatCodeError,
+        WechatUnavailable: WechatUnavailableError,
+        MobileTaken: MobileTakenError,
+    }
+)
 
 
 @strawberry.type(description="The client and its secret. The secret is shown this once and cannot be read again.")
@@ -125,6 +171,17 @@ RegisterClientPayload = Annotated[
 RotateClientSecretPayload = Annotated[
     ClientSecretSuccess | ClientNotFoundError,
     strawberry.union("RotateClientSecretPayload", description="The outcome of rotateClientSecret."),
+]
+ChangeMyMobilePayload = Annotated[
+    MemberSuccess
+    | WechatCodeError
+    | WechatUnavailableError
+    | MobileTakenError
+    | InvalidProfileError
+    | MemberFrozenError
+    | MemberClosedError
+    | MemberNotFoundError,
+    strawberry.union("ChangeMyMobilePayload", description="The outcome of changeMyMobile."),
 ]
 RevokeClientPayload = Annotated[
     RevokeClientSuccess | ClientNotFoundError,
@@ -194,3 +251,30 @@ class Mutation:
     async def revoke_client(self, info: MembersInfo, client_id: str) -> RevokeClientPayload:
         view = await revoke_client(MembersUnitOfWork(info.context.sessions), client_id=client_id, audit=_audit(info))
         return RevokeClientSuccess(client=OAuthClient.of(view))
+
+    @strawberry.mutation(
+        description="Bind or change the calling member's mobile to the number WeChat confirms for the code of the "
+        "mini-program's getPhoneNumber button (WeChat's getuserphonenumber). One member per mobile: another "
+        "member's number is refused. Members themselves only; frozen and closed members cannot. Audited.",
+        permission_classes=[Authorized],
+        extensions=[AuditRefusals()],
+    )
+    async def change_my_mobile(
+        self,
+        info: MembersInfo,
+        phone_code: Annotated[
+            str, strawberry.argument(description="The code from the getPhoneNumber button (good once, ≤ 128).")
+        ],
+    ) -> ChangeMyMobilePayload:
+        if not phone_code or len(phone_code) > 128:
+            raise WechatCodeRefused("the phone code must be 1 to 128 characters")
+        principal = principal_of(info)
+        view = await change_my_mobile(
+            info.context.sessions,
+            info.context.vault,
+            info.context.mini_program,
+            Actor.of(principal),
+            member_id=uuid.UUID(principal.subject),
+            phone_code=phone_code,
+        )
+        return MemberSuccess(member=Member.of(view))

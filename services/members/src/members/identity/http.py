@@ -92,6 +92,11 @@ class IdentityWeb:
         self.staff = staff  # None: the organisation's staff records (OrganisationStaff, built in `routes`)
         self.signer = Signer(settings, platform)
         self.http = httpx.AsyncClient(timeout=settings.wechat_timeout_seconds, transport=transport)
+        # One client per app, shared by the login endpoints and GraphQL (phone binding): one cached access token.
+        self.mini_program = self._wechat(settings.wechat_app_id, settings.wechat_app_secret.get_secret_value())
+        self.official_account = self._wechat(
+            settings.wechat_oa_app_id, settings.wechat_oa_app_secret.get_secret_value()
+        )
 
     def _wechat(self, app_id: str, secret: str) -> WechatClient | None:
         if not app_id or not secret:
@@ -128,8 +133,8 @@ class IdentityWeb:
             signer=self.signer,
             settings=s,
             staff=self.staff or OrganisationStaff(sessions),
-            mini_program=self._wechat(s.wechat_app_id, s.wechat_app_secret.get_secret_value()),
-            official_account=self._wechat(s.wechat_oa_app_id, s.wechat_oa_app_secret.get_secret_value()),
+            mini_program=self.mini_program,
+            official_account=self.official_account,
             wecom=self._wecom(),
         )
         server = TokenServer(sessions, self.signer, s)

@@ -94,7 +94,11 @@ class Logins:
         """
         if client is None:
             raise UpstreamUnavailable("WeChat login is not configured")
-        session: WechatSession = await upstream(client.oauth_code(code) if h5 else client.code_to_session(code))
+        try:
+            session: WechatSession = await upstream(client.oauth_code(code) if h5 else client.code_to_session(code))
+        except LoginRefused as error:
+            error.by(client.app_id)
+            raise
         async with self.uow() as uow:
             login = await uow.identity.wechat_login(client.app_id, session.openid, session.unionid)
             if login is not None and login.member_id is not None:
@@ -108,6 +112,7 @@ class Logins:
                             member_id=login.member_id,
                         )
                     )
+                await link_profile(uow, login.member_id, client.app_id, session.openid, session.unionid)
                 pair = await self._start_family(uow, principal)
                 await audit(uow, principal, AuditAction.LOGIN)
                 await uow.commit()
@@ -134,20 +139,29 @@ class Logins:
         """
         if self.mini_program is None:
             raise UpstreamUnavailable("WeChat login is not configured")
-        hashed = token_hash(login_ticket)
-        async with self.uow() as uow:
-            await self._pending(uow, hashed)
-        phone = await upstream(self.mini_program.phone_number(code))
+        app, hashed = self.mini_program.app_id, token_hash(login_ticket)
         try:
+            async with self.uow() as uow:
+                openid = (await self._pending(uow, hashed)).openid
+        except LoginRefused as error:
+            error.by(app)
+            raise
+        caller = self.vault.pseudonym("wechat-openid", openid)
+        try:
+            phone = await upstream(self.mini_program.phone_number(code))
             registration = await register_member(
                 self.uow(), self.vault, mobile=phone.number, nickname=None, source_channel=source_channel
             )
         except InvalidMobile as exc:
-            raise InvalidRequest("only mainland China mobile numbers can register") from exc
+            raise InvalidRequest("only mainland China mobile numbers can register").by(app, caller) from exc
+        except LoginRefused as error:
+            error.by(app, caller)
+            raise
         async with self.uow() as uow:
             login = await self._pending(uow, hashed)
             principal = await self._member(uow, registration.member.id)
             login.member_id = registration.member.id
+            await link_profile(uow, registration.member.id, login.app_id, login.openid, login.unionid)
             login.ticket_hash = None
             login.ticket_expires_at = None
             pair = await self._start_family(uow, principal)
@@ -179,10 +193,19 @@ class Logins:
         UnknownStaff (not staff of the brand), StaffInactive (left or deactivated)."""
         if self.wecom is None:
             raise UpstreamUnavailable("WeCom login is not configured")
-        userid = await upstream(self.wecom.user_id(code))
+        corp = self.wecom.corp_id
+        try:
+            userid = await upstream(self.wecom.user_id(code))
+        except LoginRefused as error:
+            error.by(corp)
+            raise
         if userid is None:
-            raise UnknownStaff("this WeCom user is not a member of the brand's corp")
-        principal = self._staff(await self.staff.by_wecom_userid(userid))
+            raise UnknownStaff("this WeCom user is not a member of the brand's corp").by(corp)
+        try:
+            principal = self._staff(await self.staff.by_wecom_userid(userid))
+        except LoginRefused as error:
+            error.by(corp, self.vault.pseudonym("wecom-userid", userid))
+            raise
         async with self.uow() as uow:
             pair = await self._start_family(uow, principal)
             await audit(uow, principal, AuditAction.LOGIN)
@@ -274,6 +297,21 @@ class Logins:
         )
 
 
+async def link_profile(
+    uow: MembersUnitOfWork, member_id: uuid.UUID, app_id: str, openid: str, unionid: str | None
+) -> None:
+    """Keep the member's WeChat ids on their profile (in the login's transaction), so memberByWechat finds them
+    and staff see them: the openid of this app, and the unionid unless the member has one already or it belongs
+    to another member (then it stays where it is, and the login still answers for this member)."""
+    row = await uow.members.for_update(member_id)
+    if row is None:
+        return
+    if unionid and row.wechat_unionid is None and not await uow.members.unionid_taken(unionid, member_id):
+        row.wechat_unionid = unionid
+    await uow.members.add_openid(member_id, app_id, openid)
+    await uow.members.flush()
+
+
 async def audit(uow: MembersUnitOfWork, principal: Principal, action: AuditAction, *, outcome: str = OK) -> None:
     """An audit entry for a login, refresh, logout or token issue, in the caller's transaction: the principal is
     both the actor and the target."""
@@ -291,12 +329,15 @@ async def audit_refusal(
     sessions: SessionFactory, action: AuditAction, error: LoginRefused, *, target_type: str
 ) -> None:
     """An audit entry for a refused login, refresh, logout or token request, in a transaction of its own: the
-    refused principal when known (else `anonymous`) is actor and target, the outcome is the error code answered.
-    Nothing the caller sent (code, ticket, token, secret) is recorded."""
+    refused principal when known is actor and target; else the actor is the caller's pseudonym (a keyed hash of
+    their openid or WeCom userid) when known, or `anonymous`, with role `anonymous` and the app they came
+    through (WeChat app id, WeCom corp id) as client. The outcome is the error code answered. Nothing the caller
+    sent (code, ticket, token, secret) and no identifier in clear is recorded."""
     if error.audited:
         return
     who = error.subject
-    actor = Actor.of(who) if who is not None else Actor("anonymous", "anonymous", None, request_id_var.get())
+    unknown = Actor(error.caller or "anonymous", "anonymous", error.app, request_id_var.get())
+    actor = Actor.of(who) if who is not None else unknown
     await record_refusal(
         sessions,
         actor,

@@ -32,9 +32,9 @@ from members.organisation.models import Staff as StaffRow
 from members.organisation.models import StaffRole
 from members.organisation.models import Store as StoreRow
 from members.organisation.models import Warehouse as WarehouseRow
-from members.organisation.repository import OrganisationFilter
+from members.organisation.repository import HandoverFilter, OrganisationFilter
 from members.organisation.rules import MAX_COMMUNITIES
-from members.organisation.views import HandoverView, RegionView, StaffView, StoreView, WarehouseView
+from members.organisation.views import HandoverRecordView, HandoverView, RegionView, StaffView, StoreView, WarehouseView
 from members.uow import MembersUnitOfWork
 from yutang_shared.connections import DEFAULT_PAGE, MAX_PAGE, After, Connection, Keyset, PageSize, page_of, page_size
 from yutang_shared.context import principal_of
@@ -62,6 +62,10 @@ graphql_enum(
         "MEMBERS_INVALID_PROFILE": "A profile text is too long or has control characters, or the avatar is no "
         "http(s) URL.",
         "MEMBERS_WECHAT_ID_TAKEN": "The WeChat id belongs to another member.",
+        "MEMBERS_MOBILE_TAKEN": "The mobile number is registered to another member.",
+        "MEMBERS_WECHAT_CODE_INVALID": "WeChat does not know the code: wrong, expired, or from another app.",
+        "MEMBERS_WECHAT_CODE_USED": "The WeChat code was already used; a code is good once.",
+        "MEMBERS_WECHAT_UNAVAILABLE": "WeChat is busy, unreachable or not configured; try again later.",
     },
 )
 graphql_enum(
@@ -77,6 +81,7 @@ graphql_enum(
 )
 
 REGIONS, STORES, WAREHOUSES, STAFF = Keyset("regions"), Keyset("stores"), Keyset("warehouses"), Keyset("staff")
+HANDOVERS = Keyset("handovers")
 CODE = "The brand's own code: 1–32 letters, digits, `_` or `-`; unique and never changed."
 
 
@@ -159,6 +164,29 @@ class Staff:
             active=v.active,
             left_at=v.left_at,
             created_at=v.created_at,
+        )
+
+
+@strawberry.type(description="One member moved from a leaving guide to another by handOverMembers (离职继承).")
+class MemberHandoverRecord:
+    id: uuid.UUID = strawberry.field(description="The record's id.")
+    handover_id: uuid.UUID = strawberry.field(description="The handover it was part of (one handOverMembers call).")
+    member_id: uuid.UUID = strawberry.field(description="The member moved.")
+    from_staff_id: uuid.UUID = strawberry.field(description="The guide who left.")
+    to_staff_id: uuid.UUID = strawberry.field(description="The guide who took the member.")
+    actor: str = strawberry.field(description="Who handed the members over (the caller's token subject).")
+    handed_over_at: datetime = strawberry.field(description="When.")
+
+    @classmethod
+    def of(cls, v: HandoverRecordView) -> MemberHandoverRecord:
+        return cls(
+            id=v.id,
+            handover_id=v.handover_id,
+            member_id=v.member_id,
+            from_staff_id=v.from_staff_id,
+            to_staff_id=v.to_staff_id,
+            actor=v.actor,
+            handed_over_at=v.handed_over_at,
         )
 
 
@@ -589,3 +617,29 @@ class Query:
     ) -> Connection[Staff]:
         where = OrganisationFilter(region_code=region_code, store_code=store_code, role=role, active=active)
         return await _page(info, StaffRow, STAFF, Staff.of, where, first, after)  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        description=f"Who moved which member from which guide to which in handovers (离职继承), oldest first, at "
+        f"most {MAX_PAGE} a page; every given filter must hold. Operations only.",
+        permission_classes=[Authorized],
+    )
+    async def member_handovers(
+        self,
+        info: MembersInfo,
+        member_id: Annotated[uuid.UUID | None, strawberry.argument(description="Only this member's.")] = None,
+        from_staff_id: Annotated[uuid.UUID | None, strawberry.argument(description="Only from this guide.")] = None,
+        to_staff_id: Annotated[uuid.UUID | None, strawberry.argument(description="Only to this guide.")] = None,
+        handover_id: Annotated[uuid.UUID | None, strawberry.argument(description="Only this handover.")] = None,
+        first: PageSize = DEFAULT_PAGE,
+        after: After = None,
+    ) -> Connection[MemberHandoverRecord]:
+        limit, position = page_size(first), HANDOVERS.position(after)
+        where = HandoverFilter(member_id, from_staff_id, to_staff_id, handover_id)
+        rows = await service.handover_records(_uow(info), where, limit=limit + 1, after=position)
+        return page_of(
+            rows,
+            limit,
+            node=MemberHandoverRecord.of,
+            cursor=lambda v: HANDOVERS.cursor(v.handed_over_at, v.id),
+            counter=partial(service.handover_count, _uow(info), where),
+        )

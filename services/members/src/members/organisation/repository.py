@@ -30,6 +30,25 @@ _StaffRegion = aliased(Region)
 
 
 @dataclass(frozen=True, slots=True)
+class HandoverFilter:
+    """Conditions of the handover records; each given one must hold."""
+
+    member_id: uuid.UUID | None = None
+    from_staff_id: uuid.UUID | None = None
+    to_staff_id: uuid.UUID | None = None
+    handover_id: uuid.UUID | None = None
+
+    def conditions(self) -> list[Any]:
+        pairs = (
+            (MemberHandover.member_id, self.member_id),
+            (MemberHandover.from_staff_id, self.from_staff_id),
+            (MemberHandover.to_staff_id, self.to_staff_id),
+            (MemberHandover.handover_id, self.handover_id),
+        )
+        return [col(column) == value for column, value in pairs if value is not None]
+
+
+@dataclass(frozen=True, slots=True)
 class OrganisationFilter:
     """Conditions of an organisation list; each given one must hold."""
 
@@ -170,6 +189,18 @@ class OrganisationRepository:
     async def add_handovers(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
             await self.session.execute(insert(MemberHandover), list(rows))
+
+    async def handover_page(self, where: HandoverFilter, *, limit: int, after: Position) -> list[MemberHandover]:
+        """Up to `limit` handover records matching `where`, oldest first, after a (handed_over_at, id) position."""
+        order = (col(MemberHandover.handed_over_at), col(MemberHandover.id))
+        statement = select(MemberHandover).where(*where.conditions()).order_by(*order).limit(limit)
+        if after is not None:
+            statement = statement.where(tuple_(*order) > tuple_(literal(after[0]), literal(after[1])))
+        return list((await self.session.execute(statement)).scalars())
+
+    async def handover_count(self, where: HandoverFilter) -> int:
+        statement = select(func.count()).select_from(MemberHandover).where(*where.conditions())
+        return int((await self.session.execute(statement)).scalar_one())
 
     async def handovers_of(self, member_id: uuid.UUID) -> list[MemberHandover]:
         statement = (

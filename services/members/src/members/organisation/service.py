@@ -23,9 +23,17 @@ from members.organisation.errors import (
     UnknownWarehouse,
 )
 from members.organisation.models import Region, Staff, StaffRole, Store, Warehouse
-from members.organisation.repository import OrganisationFilter, Position
+from members.organisation.repository import HandoverFilter, OrganisationFilter, Position
 from members.organisation.rules import check_placement, clean_code, clean_communities, clean_name
-from members.organisation.views import HandoverView, RegionView, StaffClaims, StaffView, StoreView, WarehouseView
+from members.organisation.views import (
+    HandoverRecordView,
+    HandoverView,
+    RegionView,
+    StaffClaims,
+    StaffView,
+    StoreView,
+    WarehouseView,
+)
 from members.profile import events
 from members.uow import MembersUnitOfWork
 
@@ -379,6 +387,22 @@ async def hand_over_members(
 
 
 # -------------------------------------------------------------------------------------------------- lists
+
+
+async def handover_records(
+    uow: MembersUnitOfWork, where: HandoverFilter, *, limit: int, after: Position
+) -> list[HandoverRecordView]:
+    """Up to `limit` records of members moved by handovers (离职继承), matching `where`, oldest first."""
+    async with uow:
+        return [
+            HandoverRecordView.of(row) for row in await uow.organisation.handover_page(where, limit=limit, after=after)
+        ]
+
+
+async def handover_count(uow: MembersUnitOfWork, where: HandoverFilter) -> int:
+    """How many handover records match `where`."""
+    async with uow:
+        return await uow.organisation.handover_count(where)
 
 
 async def page(

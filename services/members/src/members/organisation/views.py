@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from members.organisation.models import Region, Staff, StaffRole, Store, Warehouse
+from members.organisation.models import MemberHandover, Region, Staff, StaffRole, Store, Warehouse
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,3 +102,28 @@ class HandoverView:
     from_staff: StaffView
     to_staff: StaffView
     member_ids: tuple[uuid.UUID, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HandoverRecordView:
+    """One member moved by a handover (离职继承): from and to which guide, by whom, when."""
+
+    id: uuid.UUID
+    handover_id: uuid.UUID
+    member_id: uuid.UUID
+    from_staff_id: uuid.UUID
+    to_staff_id: uuid.UUID
+    actor: str
+    handed_over_at: datetime
+
+    @classmethod
+    def of(cls, row: MemberHandover) -> HandoverRecordView:
+        return cls(
+            id=row.id,
+            handover_id=row.handover_id,
+            member_id=row.member_id,
+            from_staff_id=row.from_staff_id,
+            to_staff_id=row.to_staff_id,
+            actor=row.actor,
+            handed_over_at=row.handed_over_at,
+        )

@@ -40,3 +40,9 @@ class WechatIdTaken(DomainError):
     """The WeChat unionid or openid already belongs to another member."""
 
     code = DirectoryErrorCode.MEMBERS_WECHAT_ID_TAKEN
+
+
+class MobileTaken(DomainError):
+    """The mobile number is registered to another member (one member per mobile, by its keyed fingerprint)."""
+
+    code = DirectoryErrorCode.MEMBERS_MOBILE_TAKEN

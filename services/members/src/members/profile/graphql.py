@@ -32,7 +32,7 @@ from members.profile.errors import (
 )
 from members.profile.models import ConsentChannel, ConsentState, Gender, MemberStatus, SourceChannel
 from members.profile.repository import MemberFilter
-from members.profile.views import MemberView
+from members.profile.views import MemberView, WechatOpenidView
 from members.registration.errors import InvalidMobile
 from members.uow import MembersUnitOfWork
 from yutang_shared.auth import Role
@@ -104,6 +104,12 @@ async def member_by_id(sessions: SessionFactory, ids: Sequence[uuid.UUID]) -> li
     return [found.get(member_id) for member_id in ids]
 
 
+async def openids_by_member_id(sessions: SessionFactory, ids: Sequence[uuid.UUID]) -> list[list[WechatOpenidView]]:
+    """Each member's openids for a batch of members, in one SELECT."""
+    found = await service.openids_by_member(MembersUnitOfWork(sessions), ids)
+    return [found[member_id] for member_id in ids]
+
+
 @dataclass(frozen=True, slots=True)
 class Reveal:
     """One full-mobile reveal to audit: the member and who saw it in which request."""
@@ -140,6 +146,13 @@ _ = AuditEntry  # the audit table is imported with its model module
 
 
 # ----------------------------------------------------------------------------------------------- types
+
+
+@strawberry.type(description="A member's openid in one WeChat app.")
+class WechatOpenid:
+    app_id: str = strawberry.field(description="The WeChat app id (mini-program or official account).")
+    openid: str = strawberry.field(description="The member's openid in that app.")
+
 
 SCOPED = "Staff see members of their stores (supervisors: of their regions), " + PARTNERS + "; members themselves."
 
@@ -230,6 +243,21 @@ class Member(MemberOrders):
     @_read("Where marketing consent was last given or withdrawn.")
     def marketing_consent_channel(self) -> ConsentChannel | None:
         return self.view.consent_channel
+
+    @_read(
+        "The WeChat unionid (the brand-wide WeChat identity), once the member logged in through WeChat; null once "
+        "closed (erased)."
+    )
+    def wechat_unionid(self) -> str | None:
+        return self.view.wechat_unionid
+
+    @_read(
+        "The member's openid in each WeChat app (mini-program, official account) they logged in through; empty "
+        "once closed (erased)."
+    )
+    async def wechat_openids(self, info: MembersInfo) -> list[WechatOpenid]:
+        found = await info.context.loaders(openids_by_member_id).load(self.id)
+        return [WechatOpenid(app_id=v.app_id, openid=v.openid) for v in found]
 
     @_read("When the account was closed, if it was.")
     def closed_at(self) -> datetime | None:

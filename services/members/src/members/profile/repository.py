@@ -202,6 +202,15 @@ class MemberRepository:
         found = await self.by_unionid(unionid)
         return found is not None and found.id != member_id
 
+    async def openids_of(self, member_ids: Sequence[uuid.UUID]) -> list[MemberWechatId]:
+        """The openids of these members, in one SELECT (by the member_id index)."""
+        statement = (
+            select(MemberWechatId)
+            .where(col(MemberWechatId.member_id).in_(list(member_ids)))
+            .order_by(col(MemberWechatId.app_id))
+        )
+        return list((await self.session.execute(statement)).scalars())
+
     async def erase_wechat_ids(self, member_id: uuid.UUID) -> None:
         await self.session.execute(delete(MemberWechatId).where(col(MemberWechatId.member_id) == member_id))
 

@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from members.audit.service import Actor, record
 from members.authorization import MemberScope
 from members.identity.logins import forget_member
@@ -19,13 +21,20 @@ from members.organisation.errors import NotAGuide, StaffInactive, UnknownStaff, 
 from members.organisation.models import Staff, StaffRole
 from members.pii import MobileVault
 from members.profile import events
-from members.profile.errors import InvalidProfile, MemberClosed, MemberFrozen, UnknownMember, WechatIdTaken
+from members.profile.errors import (
+    InvalidProfile,
+    MemberClosed,
+    MemberFrozen,
+    MobileTaken,
+    UnknownMember,
+    WechatIdTaken,
+)
 from members.profile.models import ConsentChannel, ConsentState, Gender, Member, MemberStatus
 from members.profile.repository import MemberFilter
 from members.profile.rules import check_birthday, clean_avatar_url, clean_text
-from members.profile.views import LoginState, MemberView
+from members.profile.views import LoginState, MemberView, WechatOpenidView
 from members.registration.errors import InvalidNickname
-from members.registration.rules import clean_nickname, normalise_mobile
+from members.registration.rules import clean_nickname, mask_mobile, normalise_mobile
 from members.uow import MembersUnitOfWork
 
 # ------------------------------------------------------------------------------------------------- reads
@@ -55,6 +64,17 @@ async def count(uow: MembersUnitOfWork, where: MemberFilter | None = None, scope
     """How many members match `where` within `scope`, in one query."""
     async with uow:
         return await uow.members.count(where, scope)
+
+
+async def openids_by_member(
+    uow: MembersUnitOfWork, member_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[WechatOpenidView]]:
+    """Each member's openids (per WeChat app), in one query."""
+    found: dict[uuid.UUID, list[WechatOpenidView]] = {member_id: [] for member_id in member_ids}
+    async with uow:
+        for row in await uow.members.openids_of(member_ids):
+            found[row.member_id].append(WechatOpenidView(app_id=row.app_id, openid=row.openid))
+    return found
 
 
 async def member_by_mobile(uow: MembersUnitOfWork, vault: MobileVault, mobile: str) -> MemberView | None:
@@ -186,6 +206,34 @@ async def update_profile(
         for name, value in values.items():
             setattr(row, name, value)
         return await _finish(uow, actor, "updateMemberProfile", row, changed)
+
+
+async def change_mobile(
+    uow: MembersUnitOfWork, vault: MobileVault, actor: Actor, *, member_id: uuid.UUID, mobile: str
+) -> MemberView:
+    """Bind a new mobile to a member (the number WeChat confirmed for them): its ciphertext, mask and keyed
+    fingerprint replace the old ones, so the old number may register again. One member per mobile: a number
+    registered to another member raises MobileTaken (also when a concurrent change takes it first: the unique
+    fingerprint decides). The same number again changes nothing. Publishes `member.updated` with `changed:
+    ["mobile"]` (the number itself is not in the event). Raises InvalidMobile, MobileTaken, UnknownMember,
+    MemberFrozen or MemberClosed; nothing changes then."""
+    normalised = normalise_mobile(mobile)
+    fingerprint = vault.fingerprint(normalised)
+    async with uow:
+        row = await _changeable(uow, member_id)
+        if row.mobile_fingerprint == fingerprint:
+            return await _finish(uow, actor, "changeMyMobile", row, [])
+        holder = await uow.members.find_by_fingerprint(fingerprint)
+        if holder is not None:
+            raise MobileTaken("the mobile number is registered to another member")
+        row.mobile_fingerprint = fingerprint
+        row.mobile_ciphertext = vault.seal(normalised)
+        row.mobile_masked = mask_mobile(normalised)
+        try:
+            await uow.members.flush()
+        except IntegrityError as error:  # registered by someone else between our read and this write
+            raise MobileTaken("the mobile number is registered to another member") from error
+        return await _finish(uow, actor, "changeMyMobile", row, ["mobile"])
 
 
 async def assign_guide(

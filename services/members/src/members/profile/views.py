@@ -36,6 +36,7 @@ class MemberView:
     consent_at: datetime | None = None
     consent_channel: ConsentChannel | None = None
     closed_at: datetime | None = None
+    wechat_unionid: str | None = None
 
     @classmethod
     def of(cls, row: Member | Row[Any]) -> MemberView:
@@ -60,6 +61,7 @@ class MemberView:
             consent_at=row.consent_at,
             consent_channel=None if row.consent_channel is None else ConsentChannel(row.consent_channel),
             closed_at=row.closed_at,
+            wechat_unionid=row.wechat_unionid,
         )
 
 
@@ -70,3 +72,11 @@ class LoginState:
     member_id: uuid.UUID
     status: MemberStatus
     can_log_in: bool
+
+
+@dataclass(frozen=True, slots=True)
+class WechatOpenidView:
+    """A member's openid in one WeChat app."""
+
+    app_id: str
+    openid: str
