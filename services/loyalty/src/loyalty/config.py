@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from pydantic_settings import SettingsConfigDict
 
+from loyalty.points.lots import ExpiryPolicies
 from yutang_shared.settings import ServiceSettings
 
 
@@ -23,3 +24,9 @@ class LoyaltySettings(ServiceSettings):
     member_day_multiplier: Decimal = Decimal(2)
     earn_lock_days: int = 7  # an order's points stay pending this many days after the day it was paid
     welcome_points: int = 0  # 开卡礼 on member.registered; 0 disables it
+    # When each earn source's lots expire: `default=next-year-end,checkin=90d,adjustment=never` (kinds of entries)
+    points_expiry: str = "default=next-year-end"
+
+    def expiry_policies(self) -> ExpiryPolicies:
+        """The parsed `points_expiry`; ValueError when malformed."""
+        return ExpiryPolicies.parse(self.points_expiry)

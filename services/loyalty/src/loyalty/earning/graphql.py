@@ -121,5 +121,7 @@ class Mutation:
         ] = None,
     ) -> ReleasePendingPointsSuccess:
         day = as_of or local_date(datetime.now(UTC))
-        released = await release_pending_points(LoyaltyUnitOfWork(info.context.sessions), as_of=day)
+        released = await release_pending_points(
+            LoyaltyUnitOfWork(info.context.sessions), as_of=day, expiry=info.context.settings.expiry_policies()
+        )
         return ReleasePendingPointsSuccess(as_of=released.as_of, orders=released.orders, points=released.points)

@@ -7,6 +7,8 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from zoneinfo import ZoneInfo
 
+from loyalty.points.lots import ExpiryPolicies
+
 LOCAL = ZoneInfo("Asia/Shanghai")
 FEN_PER_YUAN = 100
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -54,6 +56,7 @@ class EarnRules:
     member_day_multiplier: Decimal = Decimal(2)
     lock_days: int = 7
     welcome_points: int = 0
+    expiry: ExpiryPolicies = ExpiryPolicies()
 
     def __post_init__(self) -> None:
         if self.points_per_yuan < 0 or self.bonus_points < 0 or self.bonus_threshold_fen < 0:

@@ -23,7 +23,8 @@ from loyalty.earning.rules import EarnRules, MemberDays, reversal_for_refund
 from loyalty.earning.views import OrderLedger, Released
 from loyalty.models import OUTBOX
 from loyalty.points.models import EntryKind
-from loyalty.points.service import post_entries
+from loyalty.points.lots import ExpiryPolicies
+from loyalty.points.service import DEFAULT_EXPIRY, post_entries
 from loyalty.points.views import Posted, Posting
 from loyalty.uow import LoyaltyUnitOfWork
 from yutang_shared.errors import DomainError
@@ -64,6 +65,7 @@ def rules_of(settings: LoyaltySettings) -> EarnRules:
         member_day_multiplier=settings.member_day_multiplier,
         lock_days=settings.earn_lock_days,
         welcome_points=settings.welcome_points,
+        expiry=settings.expiry_policies(),
     )
 
 
@@ -111,7 +113,7 @@ async def on_order_paid(uow: LoyaltyUnitOfWork, event: Event, *, rules: EarnRule
         posting = Posting(
             member_id, points, EntryKind.EARN_PENDING, reason[:200], f"order:{order_id}:pending", order_id
         )
-        _check(await post_entries(uow, [posting], actor=ACTOR))
+        _check(await post_entries(uow, [posting], actor=ACTOR, expiry=rules.expiry))
         earned = _earned(
             member_id, points, order_id, source="order", status="pending", available_on=row.release_on.isoformat()
         )
@@ -190,7 +192,9 @@ async def _split(uow: LoyaltyUnitOfWork, row: OrderPoints, points: int) -> tuple
 # ---------------------------------------------------------------------------------------------- releasing
 
 
-async def release_pending_points(uow: LoyaltyUnitOfWork, *, as_of: date, batch: int = RELEASE_BATCH) -> Released:
+async def release_pending_points(
+    uow: LoyaltyUnitOfWork, *, as_of: date, batch: int = RELEASE_BATCH, expiry: ExpiryPolicies = DEFAULT_EXPIRY
+) -> Released:
     """Make available the pending points of every order whose release date is on or before `as_of`: per order a
     `pending_released` and an `earn` entry, and, when the member owes points, `owed_settlement`/`owed_settled`
     entries taking the owed out of the new points first. Idempotent per order (a released order is never
@@ -200,14 +204,14 @@ async def release_pending_points(uow: LoyaltyUnitOfWork, *, as_of: date, batch: 
         async with uow:
             due = await uow.earning.lock_due(as_of, batch)
             if due:
-                released = await _release(uow, due)
+                released = await _release(uow, due, expiry)
                 await uow.commit()
                 orders, points = orders + len(due), points + released
         if len(due) < batch:
             return Released(as_of=as_of, orders=orders, points=points)
 
 
-async def _release(uow: LoyaltyUnitOfWork, due: Sequence[OrderPoints]) -> int:
+async def _release(uow: LoyaltyUnitOfWork, due: Sequence[OrderPoints], expiry: ExpiryPolicies) -> int:
     now = datetime.now(UTC)
     refused = await unknown_members(uow, {row.member_id for row in due})
     states = await uow.ledger.lock_accounts([row.member_id for row in due if row.member_id not in refused])
@@ -222,7 +226,7 @@ async def _release(uow: LoyaltyUnitOfWork, due: Sequence[OrderPoints]) -> int:
         postings.extend(_release_postings(row, settled))
         events.append(_released(row, settled))
     if postings:
-        _check(await post_entries(uow, postings, actor=ACTOR))
+        _check(await post_entries(uow, postings, actor=ACTOR, expiry=expiry))
     released = [row for row in due if row.member_id not in refused]
     points = sum(row.pending for row in released)
     await uow.earning.mark([row.order_id for row in released], OrderPointsStatus.RELEASED, now)
@@ -262,7 +266,7 @@ async def on_member_registered(uow: LoyaltyUnitOfWork, event: Event, *, rules: E
     posting = Posting(
         member_id, rules.welcome_points, EntryKind.WELCOME, "开卡礼 welcome gift", f"member:{member_id}:welcome"
     )
-    (result,) = await post_entries(uow, [posting], actor=ACTOR)
+    (result,) = await post_entries(uow, [posting], actor=ACTOR, expiry=rules.expiry)
     _check([result])
     if isinstance(result, Posted) and not result.replayed:
         welcome = _earned(

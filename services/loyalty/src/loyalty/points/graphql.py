@@ -58,6 +58,10 @@ graphql_enum(
         "OWED_SETTLEMENT": "Newly available points paying owed points back (available, negative).",
         "OWED_SETTLED": "The owed points that settlement paid (owed, negative).",
         "WELCOME": "The card-opening gift (开卡礼) on registration (available, positive).",
+        "EXPIRY": "A lot's remaining points lapsed on its expiry date (available, negative).",
+        "TIER_GIFT": "The gift (升级礼) of an upgrade to a higher tier (available, positive).",
+        "CHECKIN": "The reward of a daily check-in (签到) (available, positive).",
+        "CHECKIN_MAKEUP": "The points a make-up check-in (补签) costs (available, negative).",
     },
 )
 graphql_enum(
@@ -271,6 +275,7 @@ async def _adjust(info: LoyaltyInfo, inputs: list[AdjustPointsInput]) -> list[Ad
         [item.adjustment() for item in inputs],
         actor=principal_of(info).subject,
         max_points=info.context.settings.max_adjustment_points,
+        expiry=info.context.settings.expiry_policies(),
     )
     return [_payload(result) for result in results]
 
