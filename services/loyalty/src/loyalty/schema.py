@@ -10,10 +10,11 @@ import uuid
 import strawberry
 
 from loyalty.earning import graphql as earning
+from loyalty.lots import graphql as lots
 from loyalty.points import graphql as points
 from yutang_shared.graphql import feature_schema, uuid_reference
 
-FEATURES = (points, earning)
+FEATURES = (points, earning, lots)
 
 
 @strawberry.federation.type(keys=["id"], description="A registered member of the brand (会员).")

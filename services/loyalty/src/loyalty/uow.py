@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty.directory.repository import DirectoryRepository
 from loyalty.earning.repository import EarningRepository
+from loyalty.lots.repository import LotsRepository
 from loyalty.points.repository import AccountRepository, LedgerRepository
 from yutang_shared.uow import UnitOfWork
 
@@ -17,6 +18,7 @@ class LoyaltyUnitOfWork(UnitOfWork):
     accounts: AccountRepository
     ledger: LedgerRepository
     earning: EarningRepository
+    lots: LotsRepository
 
     @property
     def is_open(self) -> bool:
@@ -28,3 +30,4 @@ class LoyaltyUnitOfWork(UnitOfWork):
         self.accounts = AccountRepository(session)
         self.ledger = LedgerRepository(session)
         self.earning = EarningRepository(session)
+        self.lots = LotsRepository(session)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from zoneinfo import ZoneInfo
@@ -56,7 +56,7 @@ class EarnRules:
     member_day_multiplier: Decimal = Decimal(2)
     lock_days: int = 7
     welcome_points: int = 0
-    expiry: ExpiryPolicies = ExpiryPolicies()
+    expiry: ExpiryPolicies = field(default_factory=ExpiryPolicies)
 
     def __post_init__(self) -> None:
         if self.points_per_yuan < 0 or self.bonus_points < 0 or self.bonus_threshold_fen < 0:

@@ -22,8 +22,8 @@ from loyalty.earning.models import OrderPoints, OrderPointsStatus
 from loyalty.earning.rules import EarnRules, MemberDays, reversal_for_refund
 from loyalty.earning.views import OrderLedger, Released
 from loyalty.models import OUTBOX
-from loyalty.points.models import EntryKind
 from loyalty.points.lots import ExpiryPolicies
+from loyalty.points.models import EntryKind
 from loyalty.points.service import DEFAULT_EXPIRY, post_entries
 from loyalty.points.views import Posted, Posting
 from loyalty.uow import LoyaltyUnitOfWork

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 from functools import partial
 from typing import Annotated
 
@@ -12,7 +12,9 @@ import strawberry
 
 from loyalty.context import LoyaltyInfo
 from loyalty.directory.errors import UnknownMember
+from loyalty.lots.service import expiring_soon
 from loyalty.points.errors import IdempotencyKeyReused, InsufficientPoints, InvalidAdjustment, LoyaltyErrorCode
+from loyalty.points.lots import LOCAL, local_date
 from loyalty.points.models import Bucket, EntryKind
 from loyalty.points.service import Adjustment, account_states, adjust_points_batch, ledger_page, ledger_size
 from loyalty.points.views import AccountState, EntryView, Posted
@@ -194,6 +196,30 @@ class LoyaltyAccount:
     async def owed(self, info: LoyaltyInfo) -> int:
         return (await info.context.loaders(account_by_member_id).load(self.member_id)).owed
 
+    @strawberry.field(
+        description="The member's points expiring within withinDays days (1 to 366) after asOf (default today in "
+        "Asia/Shanghai), by date; what the expiry notice tells them."
+    )
+    async def expiring_soon(
+        self,
+        info: LoyaltyInfo,
+        within_days: Annotated[int, strawberry.argument(description="The window in days.")] = 30,
+        as_of: Annotated[date | None, strawberry.argument(description="The local date; default today.")] = None,
+    ) -> list[ExpiringSoon]:
+        if not 1 <= within_days <= 366:
+            raise BadUserInput("withinDays is 1 to 366")
+        day = as_of or local_date(datetime.now(UTC))
+        uow = LoyaltyUnitOfWork(info.context.sessions)
+        (found,) = await expiring_soon(uow, [self.member_id], as_of=day, within_days=within_days)
+        return [
+            ExpiringSoon(
+                points=e.points,
+                expires_at=datetime.combine(e.expires_on, time(), tzinfo=LOCAL),
+                expires_on=e.expires_on,
+            )
+            for e in found
+        ]
+
     @strawberry.field(description=f"The member's ledger entries, newest first; at most {MAX_PAGE} a page.")
     async def entries(
         self, info: LoyaltyInfo, first: PageSize = DEFAULT_PAGE, after: After = None
@@ -208,6 +234,15 @@ class LoyaltyAccount:
             cursor=lambda e: LEDGER.cursor(e.created_at, e.id),
             counter=partial(ledger_size, LoyaltyUnitOfWork(info.context.sessions), self.member_id),
         )
+
+
+@strawberry.type(description="Points of a member that expire on one date.")
+class ExpiringSoon:
+    points: int = strawberry.field(description="Points expiring on that date.")
+    expires_at: datetime = strawberry.field(
+        description="When they expire: the start (00:00 Asia/Shanghai) of the first day they are no longer spendable."
+    )
+    expires_on: date = strawberry.field(description="That first day, as a local date.")
 
 
 @strawberry.type

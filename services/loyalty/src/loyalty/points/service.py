@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from loyalty.directory.service import unknown_members
-from loyalty.points.errors import IdempotencyKeyReused, InsufficientPoints
 from loyalty.models import OUTBOX
+from loyalty.points.errors import IdempotencyKeyReused, InsufficientPoints
 from loyalty.points.lots import Allocation, ExpiryPolicies, LotEntry, allocate
 from loyalty.points.models import Bucket, EntryKind, bucket_of
 from loyalty.points.rules import check_adjustment
