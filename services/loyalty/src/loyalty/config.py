@@ -7,6 +7,7 @@ from decimal import Decimal
 from pydantic_settings import SettingsConfigDict
 
 from loyalty.points.lots import ExpiryPolicies
+from loyalty.tiers.rules import TierRules
 from yutang_shared.settings import ServiceSettings
 
 
@@ -26,6 +27,13 @@ class LoyaltySettings(ServiceSettings):
     welcome_points: int = 0  # 开卡礼 on member.registered; 0 disables it
     # When each earn source's lots expire: `default=next-year-end,checkin=90d,adjustment=never` (kinds of entries)
     points_expiry: str = "default=next-year-end"
+
+    tier_levels: str = ""  # JSON list of levels, lowest first (docs/loyalty.md, "Tiers"); empty: the defaults
+    tier_grace_days: int = 30  # a member below their level at a review keeps it this long before a downgrade
+
+    def tier_rules(self) -> TierRules:
+        """The parsed tier levels and grace period; ValueError when malformed."""
+        return TierRules.parse(self.tier_levels, grace_days=self.tier_grace_days)
 
     def expiry_policies(self) -> ExpiryPolicies:
         """The parsed `points_expiry`; ValueError when malformed."""

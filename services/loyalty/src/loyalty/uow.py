@@ -8,6 +8,7 @@ from loyalty.directory.repository import DirectoryRepository
 from loyalty.earning.repository import EarningRepository
 from loyalty.lots.repository import LotsRepository
 from loyalty.points.repository import AccountRepository, LedgerRepository
+from loyalty.tiers.repository import TiersRepository
 from yutang_shared.uow import UnitOfWork
 
 
@@ -19,6 +20,7 @@ class LoyaltyUnitOfWork(UnitOfWork):
     ledger: LedgerRepository
     earning: EarningRepository
     lots: LotsRepository
+    tiers: TiersRepository
 
     @property
     def is_open(self) -> bool:
@@ -31,3 +33,4 @@ class LoyaltyUnitOfWork(UnitOfWork):
         self.ledger = LedgerRepository(session)
         self.earning = EarningRepository(session)
         self.lots = LotsRepository(session)
+        self.tiers = TiersRepository(session)

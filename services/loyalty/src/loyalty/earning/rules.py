@@ -57,6 +57,7 @@ class EarnRules:
     lock_days: int = 7
     welcome_points: int = 0
     expiry: ExpiryPolicies = field(default_factory=ExpiryPolicies)
+    tier_multipliers: dict[str, Decimal] = field(default_factory=dict)  # earn multiplier per tier level
 
     def __post_init__(self) -> None:
         if self.points_per_yuan < 0 or self.bonus_points < 0 or self.bonus_threshold_fen < 0:

@@ -26,6 +26,7 @@ from loyalty.points.lots import ExpiryPolicies
 from loyalty.points.models import EntryKind
 from loyalty.points.service import DEFAULT_EXPIRY, post_entries
 from loyalty.points.views import Posted, Posting
+from loyalty.tiers import service as tiers
 from loyalty.uow import LoyaltyUnitOfWork
 from yutang_shared.errors import DomainError
 from yutang_shared.events.consumer import Subscription, durable_name
@@ -66,13 +67,14 @@ def rules_of(settings: LoyaltySettings) -> EarnRules:
         lock_days=settings.earn_lock_days,
         welcome_points=settings.welcome_points,
         expiry=settings.expiry_policies(),
+        tier_multipliers=settings.tier_rules().multipliers(),
     )
 
 
-async def tier_multiplier(uow: LoyaltyUnitOfWork, member_id: uuid.UUID) -> Decimal:
-    """The member's tier earn multiplier. 1 until tiers exist: the seam where the tier feature plugs in (it
-    reads the member's tier in the open unit of work)."""
-    return Decimal(1)
+async def tier_multiplier(uow: LoyaltyUnitOfWork, member_id: uuid.UUID, rules: EarnRules) -> Decimal:
+    """The member's tier earn multiplier (the tier they hold when the order is earned on; 1 without a tier),
+    read in the open unit of work."""
+    return await tiers.multiplier(uow, member_id, rules.tier_multipliers)
 
 
 # --------------------------------------------------------------------------------------------- order.paid
@@ -91,7 +93,7 @@ async def on_order_paid(uow: LoyaltyUnitOfWork, event: Event, *, rules: EarnRule
     occurred_at = datetime.fromisoformat(data["occurred_at"])
     paid_fen = int(data["paid_fen"])
     closed = await uow.earning.is_closed(member_id)
-    multiplier = await tier_multiplier(uow, member_id)
+    multiplier = await tier_multiplier(uow, member_id, rules)
     points = 0 if closed else rules.points_for(paid_fen=paid_fen, occurred_at=occurred_at, tier_multiplier=multiplier)
     status = (
         OrderPointsStatus.FORFEITED if closed else OrderPointsStatus.PENDING if points else OrderPointsStatus.RELEASED

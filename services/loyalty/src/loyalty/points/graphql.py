@@ -19,6 +19,8 @@ from loyalty.points.models import Bucket, EntryKind
 from loyalty.points.service import Adjustment, account_states, adjust_points_batch, ledger_page, ledger_size
 from loyalty.points.views import AccountState, EntryView, Posted
 from loyalty.scopes import Scope, requires, self_or
+from loyalty.tiers.graphql import MemberTierInfo, TierChangeInfo
+from loyalty.tiers.service import tier_history, tiers_of
 from loyalty.uow import LoyaltyUnitOfWork
 from yutang_shared.connections import (
     DEFAULT_PAGE,
@@ -219,6 +221,25 @@ class LoyaltyAccount:
             )
             for e in found
         ]
+
+    @strawberry.field(
+        description="The member's tier as of asOf (default today): level, qualifying facts over 12 months, the "
+        "next level and what it takes, the next review and any grace period."
+    )
+    async def tier(
+        self,
+        info: LoyaltyInfo,
+        as_of: Annotated[date | None, strawberry.argument(description="The local date; default today.")] = None,
+    ) -> MemberTierInfo:
+        rules = info.context.settings.tier_rules()
+        day = as_of or local_date(datetime.now(UTC))
+        (view,) = await tiers_of(LoyaltyUnitOfWork(info.context.sessions), [self.member_id], as_of=day, rules=rules)
+        return MemberTierInfo.of(view, rules)
+
+    @strawberry.field(description="The member's tier changes, newest first (at most 100).")
+    async def tier_history(self, info: LoyaltyInfo) -> list[TierChangeInfo]:
+        changes = await tier_history(LoyaltyUnitOfWork(info.context.sessions), self.member_id)
+        return [TierChangeInfo.of(c) for c in changes]
 
     @strawberry.field(description=f"The member's ledger entries, newest first; at most {MAX_PAGE} a page.")
     async def entries(
