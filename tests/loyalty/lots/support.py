@@ -94,7 +94,9 @@ async def consumed(engine: AsyncEngine, entry_id: uuid.UUID) -> dict[str, int]:
 
 async def invariant_violations(engine: AsyncEngine) -> list[str]:
     """Every broken invariant: balances vs lots vs entries (reconciliation), negative balances, keys twice."""
-    found = [f"{m.kind} {m.subject_id}: expected {m.expected}, found {m.found}" for m in await lot_mismatches(uow(engine))]
+    found = [
+        f"{m.kind} {m.subject_id}: expected {m.expected}, found {m.found}" for m in await lot_mismatches(uow(engine))
+    ]
     async with engine.connect() as connection:
         negative = await connection.scalar(text("SELECT count(*) FROM loyalty.accounts WHERE balance < 0"))
         twice = await connection.scalar(

@@ -81,7 +81,9 @@ class Run:
         if not self.spends:
             return
         m, key, spend = self.spends[i % len(self.spends)]
-        result = await post(self.engine, spend.entry.member_id, -spend.entry.points, f"void-{key}", restores=spend.entry.id)
+        result = await post(
+            self.engine, spend.entry.member_id, -spend.entry.points, f"void-{key}", restores=spend.entry.id
+        )
         assert isinstance(result, Posted)
         if not result.replayed:
             assert self.model.restore(key) == -spend.entry.points
