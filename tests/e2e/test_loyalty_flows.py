@@ -75,8 +75,10 @@ def test_tiers_rise_with_orders_and_the_review_steps_them_down_a_year_later(
     in_grace = tier(stack, ops, member, year)
     down = tier_review(as_of=year + timedelta(days=31))
 
-    assert gold["tier"]["level"] == "gold" and gold["tier"]["benefits"]["vipEligible"] is True
-    assert gold["tier"]["qualifyingSpendFen"] == 600_000 and gold["tier"]["nextLevel"] == "diamond"
+    assert gold["tier"]["level"] == "gold"
+    assert gold["tier"]["benefits"]["vipEligible"] is True
+    assert gold["tier"]["qualifyingSpendFen"] == 600_000
+    assert gold["tier"]["nextLevel"] == "diamond"
     assert gold["balance"] == 500  # gold's upgrade gift (the order's own points are still pending)
     assert (month.reviewed, month.downgraded, month.grace_started) == (1, 0, 0)
     assert again.reviewed == 0

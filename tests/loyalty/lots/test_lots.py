@@ -42,7 +42,7 @@ def test_expiry_policies() -> None:
     assert policies.of("checkin").days == 90
     assert policies.of("earn").days == 10
     for bad in ("default=0d", "default=soon", "bogus=10d", "checkin"):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="expiry"):
             ExpiryPolicies.parse(bad)
 
 

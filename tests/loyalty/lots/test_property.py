@@ -80,7 +80,7 @@ class Run:
     async def _void(self, i: int) -> None:
         if not self.spends:
             return
-        m, key, spend = self.spends[i % len(self.spends)]
+        _m, key, spend = self.spends[i % len(self.spends)]
         result = await post(
             self.engine, spend.entry.member_id, -spend.entry.points, f"void-{key}", restores=spend.entry.id
         )
@@ -111,11 +111,13 @@ class Run:
             return
         m, points, key, kwargs = self.done[i % len(self.done)]
         result = await post(self.engine, self.members[m], points, key, **kwargs)
-        assert isinstance(result, Posted) and result.replayed
+        assert isinstance(result, Posted)
+        assert result.replayed
 
     async def _post(self, m: int, points: int, key: str, **kwargs: Any) -> None:
         result = await post(self.engine, self.members[m], points, key, **kwargs)
-        assert isinstance(result, Posted) and not result.replayed
+        assert isinstance(result, Posted)
+        assert not result.replayed
         self.done.append((m, points, key, kwargs))
 
     async def check(self) -> None:

@@ -20,7 +20,6 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from loyalty.lots.service import expire_points
-from loyalty.points.errors import InsufficientPoints
 from loyalty.points.lots import ExpiryPolicies
 from loyalty.points.models import EntryKind
 from loyalty.points.service import post_entries
@@ -134,7 +133,7 @@ async def test_storm(engine: AsyncEngine, seed: int) -> None:
     assert tally.applied_twice == []
     assert entries == len(tally.applied)
     assert balance == lots == model >= 0
-    assert tally.replayed > 0 and tally.refused["InsufficientPoints"] > 0
+    assert tally.replayed > 0
+    assert tally.refused["InsufficientPoints"] > 0
     assert set(tally.refused) <= {"InsufficientPoints", "IdempotencyKeyReused"}
     assert await invariant_violations(engine) == []
-    assert InsufficientPoints  # refusals counted above are this type: the balance never went below zero

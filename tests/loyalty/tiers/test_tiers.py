@@ -31,7 +31,7 @@ async def order(engine: AsyncEngine, member: uuid.UUID, fen: int, day: date) -> 
     async with uow(engine) as u:
         await service.on_order_paid(u, event, rules=RULES, expiry=ExpiryPolicies())
         await u.commit()
-    return None
+    return
 
 
 async def refund(engine: AsyncEngine, member: uuid.UUID, fen: int, day: date) -> None:
