@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from pydantic_settings import SettingsConfigDict
 
+from loyalty.checkin.rules import CheckInRules
 from loyalty.points.lots import ExpiryPolicies
 from loyalty.tiers.rules import TierRules
 from yutang_shared.settings import ServiceSettings
@@ -30,6 +31,20 @@ class LoyaltySettings(ServiceSettings):
 
     tier_levels: str = ""  # JSON list of levels, lowest first (docs/loyalty.md, "Tiers"); empty: the defaults
     tier_grace_days: int = 30  # a member below their level at a review keeps it this long before a downgrade
+
+    checkin_rewards: str = "5,5,10,5,5,10,30"  # points by streak day; 7 values: a weekly cycle, up to 31: monthly
+    checkin_themed_days: str = ""  # themed days' bonus: `2026-12-21=50,2027-02-04=30` (solar terms, brand events)
+    checkin_makeup_days: int = 3  # 补签 within this many days before today (0 disables it)
+    checkin_makeup_cost: int = 20  # points a make-up check-in costs
+
+    def checkin_rules(self) -> CheckInRules:
+        """The parsed check-in rules; ValueError when malformed."""
+        return CheckInRules.parse(
+            self.checkin_rewards,
+            self.checkin_themed_days,
+            makeup_days=self.checkin_makeup_days,
+            makeup_cost=self.checkin_makeup_cost,
+        )
 
     def tier_rules(self) -> TierRules:
         """The parsed tier levels and grace period; ValueError when malformed."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from loyalty.checkin.repository import CheckInRepository
 from loyalty.directory.repository import DirectoryRepository
 from loyalty.earning.repository import EarningRepository
 from loyalty.lots.repository import LotsRepository
@@ -21,6 +22,7 @@ class LoyaltyUnitOfWork(UnitOfWork):
     earning: EarningRepository
     lots: LotsRepository
     tiers: TiersRepository
+    checkin: CheckInRepository
 
     @property
     def is_open(self) -> bool:
@@ -34,3 +36,4 @@ class LoyaltyUnitOfWork(UnitOfWork):
         self.earning = EarningRepository(session)
         self.lots = LotsRepository(session)
         self.tiers = TiersRepository(session)
+        self.checkin = CheckInRepository(session)
