@@ -7,6 +7,7 @@ from decimal import Decimal
 from pydantic_settings import SettingsConfigDict
 
 from loyalty.checkin.rules import CheckInRules
+from loyalty.payment.rules import CashRules
 from loyalty.points.lots import ExpiryPolicies
 from loyalty.tiers.rules import TierRules
 from yutang_shared.settings import ServiceSettings
@@ -36,6 +37,17 @@ class LoyaltySettings(ServiceSettings):
     checkin_themed_days: str = ""  # themed days' bonus: `2026-12-21=50,2027-02-04=30` (solar terms, brand events)
     checkin_makeup_days: int = 3  # 补签 within this many days before today (0 disables it)
     checkin_makeup_cost: int = 20  # points a make-up check-in costs
+
+    cash_points_per_yuan: int = 100  # 积分抵现: points that pay ¥1
+    cash_max_share_percent: int = 50  # the most of an order points may pay
+    cash_min_order_fen: int = 1_000  # orders below this take no points
+    cash_hold_minutes: int = 15  # a quote's hold lasts this long, then releases itself
+
+    def cash_rules(self) -> CashRules:
+        """The points-as-cash rules; ValueError when inconsistent."""
+        return CashRules(
+            self.cash_points_per_yuan, self.cash_max_share_percent, self.cash_min_order_fen, self.cash_hold_minutes
+        )
 
     def checkin_rules(self) -> CheckInRules:
         """The parsed check-in rules; ValueError when malformed."""

@@ -8,6 +8,7 @@ from loyalty.checkin.repository import CheckInRepository
 from loyalty.directory.repository import DirectoryRepository
 from loyalty.earning.repository import EarningRepository
 from loyalty.lots.repository import LotsRepository
+from loyalty.payment.repository import PaymentRepository
 from loyalty.points.repository import AccountRepository, LedgerRepository
 from loyalty.tiers.repository import TiersRepository
 from yutang_shared.uow import UnitOfWork
@@ -23,6 +24,7 @@ class LoyaltyUnitOfWork(UnitOfWork):
     lots: LotsRepository
     tiers: TiersRepository
     checkin: CheckInRepository
+    payment: PaymentRepository
 
     @property
     def is_open(self) -> bool:
@@ -37,3 +39,4 @@ class LoyaltyUnitOfWork(UnitOfWork):
         self.lots = LotsRepository(session)
         self.tiers = TiersRepository(session)
         self.checkin = CheckInRepository(session)
+        self.payment = PaymentRepository(session)

@@ -66,6 +66,8 @@ graphql_enum(
         "TIER_GIFT": "The gift (升级礼) of an upgrade to a higher tier (available, positive).",
         "CHECKIN": "The reward of a daily check-in (签到) (available, positive).",
         "CHECKIN_MAKEUP": "The points a make-up check-in (补签) costs (available, negative).",
+        "POINTS_PAYMENT": "Points held for, then spent on, paying an order (积分抵现) (available, negative).",
+        "POINTS_PAYMENT_RELEASED": "A voided or expired payment hold, given back to its lots (available, positive).",
     },
 )
 graphql_enum(

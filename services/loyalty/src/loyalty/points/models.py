@@ -51,6 +51,8 @@ class EntryKind(StrEnum):
     TIER_GIFT = "tier_gift"  # 升级礼: the gift of an upgrade to a tier (available +)
     CHECKIN = "checkin"  # 签到: the reward of a daily check-in (available +)
     CHECKIN_MAKEUP = "checkin_makeup"  # 补签: the points a make-up check-in costs (available −)
+    POINTS_PAYMENT = "points_payment"  # 积分抵现: points held for (then spent on) an order's payment (available −)
+    POINTS_PAYMENT_RELEASED = "points_payment_released"  # a voided or expired hold given back to its lots (+)
 
 
 class Bucket(StrEnum):
