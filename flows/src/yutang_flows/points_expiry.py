@@ -26,6 +26,7 @@ mutation Expire($asOf: Date!, $shard: Int!, $shards: Int!, $members: Int!) {
   }
 }
 """
+RELEASE_HOLDS = "mutation { releaseExpiredHolds { released } }"
 EXPIRING = """
 query Expiring($asOf: Date!, $within: Int!, $first: Int!, $after: Cursor) {
   expiringPoints(asOf: $asOf, withinDays: $within, first: $first, after: $after) {
@@ -62,6 +63,7 @@ class ExpirySummary:
     members: int = 0
     notice_members: list[str] = field(default_factory=list)
     notice_points: int = 0
+    holds_released: int = 0
 
 
 @task(
@@ -121,7 +123,7 @@ def list_expiring(as_of: date, within_days: int) -> tuple[list[str], int]:
 def points_expiry(
     as_of: AsOf = None, shards: Shards = 4, members_per_call: MembersPerCall = 200, notice_within_days: NoticeDays = 7
 ) -> ExpirySummary:
-    """Expire every lot lapsed by `as_of` (shard by shard), then list the members whose points expire within
+    """Release expired points-payment holds, expire every lot lapsed by `as_of` (shard by shard), then list the members whose points expire within
     `notice_within_days` days after it, for the expiry notice.
 
     Args:
@@ -136,6 +138,7 @@ def points_expiry(
     day = as_of or datetime.now(UTC).astimezone(LOCAL).date()
     log = get_run_logger()
     summary = ExpirySummary(as_of=day)
+    summary.holds_released = release_holds()
     for shard in range(shards):
         lots, points, members = expire_shard(day, shard, shards, members_per_call)
         summary.lots, summary.points, summary.members = (

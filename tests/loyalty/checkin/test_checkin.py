@@ -29,7 +29,9 @@ def on(n: int) -> date:
 
 async def rows(engine: AsyncEngine, member: uuid.UUID) -> int:
     async with engine.connect() as connection:
-        value = await connection.scalar(text("SELECT count(*) FROM loyalty.check_ins WHERE member_id = :m"), {"m": member})
+        value = await connection.scalar(
+            text("SELECT count(*) FROM loyalty.check_ins WHERE member_id = :m"), {"m": member}
+        )
     return int(value or 0)
 
 

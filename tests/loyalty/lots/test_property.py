@@ -1,24 +1,27 @@
-"""Property-based: random sequences of earn, spend, void, refund, expire and replayed keys against the real
-database; after every step the balance is the sum of the lots (never negative), the lots are what a model taking
-soonest-expiring first says, the reconciliation finds nothing, and no key applied twice."""
+"""Property-based: random sequences of earn, spend, hold, capture, void, refund, expire and replayed keys against
+the real database; after every step the balance is the sum of the lots (never negative), the lots are what a
+model taking soonest-expiring first says, the reconciliation finds nothing, and no key applied twice."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from loyalty.payment.errors import PaymentClosed, QuoteRefused
+from loyalty.payment.rules import CashRules
+from loyalty.payment.service import capture_points_payment, quote_points_payment, void_points_payment
 from loyalty.points.errors import InsufficientPoints
 from loyalty.points.lots import ExpiryPolicies
 from loyalty.points.models import EntryKind
 from loyalty.points.views import Posted
 from tests.loyalty.factories import known_member
 from tests.loyalty.lots.model import Model
-from tests.loyalty.lots.support import balance, days, expire, invariant_violations, lots, post
+from tests.loyalty.lots.support import balance, days, expire, invariant_violations, lots, post, uow
 
 MEMBERS = 2
 member_index = st.integers(0, MEMBERS - 1)
@@ -30,6 +33,9 @@ operation = st.one_of(
     st.tuples(st.just("refund"), st.integers(0, 50), st.integers(1, 500)),
     st.tuples(st.just("expire"), st.integers(0, 25)),
     st.tuples(st.just("replay"), st.integers(0, 50)),
+    st.tuples(st.just("hold"), member_index, st.integers(1, 600)),
+    st.tuples(st.just("capture"), st.integers(0, 50)),
+    st.tuples(st.just("release"), st.integers(0, 50)),
 )
 
 
@@ -44,6 +50,9 @@ class Run:
         self.orders: list[tuple[int, str, int]] = []  # (member index, order id, points)
         self.done: list[tuple[Any, ...]] = []  # (member, points, key, kwargs) of applied postings
         self.n = 0
+        self.holds: list[tuple[str, str, uuid.UUID]] = []
+        self.captured: set[str] = set()
+        self.released: set[str] = set()
         self.prefix = uuid.uuid4().hex[:12]  # examples share the database: keys of one example are its own
 
     def key(self, name: str) -> str:
@@ -113,6 +122,65 @@ class Run:
         result = await post(self.engine, self.members[m], points, key, **kwargs)
         assert isinstance(result, Posted)
         assert result.replayed
+
+    async def _hold(self, m: int, points: int) -> None:
+        key = self.key("hold")
+        try:
+            held = await quote_points_payment(
+                uow(self.engine),
+                member_id=self.members[m],
+                order_amount_fen=points * 2,
+                store_code="S1",
+                requested=points,
+                quote_key=key,
+                actor="till",
+                rules=CashRules(min_order_fen=0),
+                now=datetime.now(UTC),
+            )
+        except QuoteRefused:
+            assert self.model.balance(str(m)) < points
+            return
+        assert self.model.debit(str(m), key, points)
+        self.holds.append((str(m), key, held.id))
+        again = await quote_points_payment(
+            uow(self.engine),
+            member_id=self.members[m],
+            order_amount_fen=points * 2,
+            store_code="S1",
+            requested=points,
+            quote_key=key,
+            actor="till",
+            rules=CashRules(min_order_fen=0),
+            now=datetime.now(UTC),
+        )
+        assert again.replayed
+        assert again.id == held.id
+
+    async def _capture(self, i: int) -> None:
+        if not self.holds:
+            return
+        _, key, payment = self.holds[i % len(self.holds)]
+        try:
+            await capture_points_payment(
+                uow(self.engine), payment_id=payment, capture_key=f"c-{key}", now=datetime.now(UTC)
+            )
+        except PaymentClosed:
+            assert key in self.released
+            return
+        self.captured.add(key)
+
+    async def _release(self, i: int) -> None:
+        if not self.holds:
+            return
+        _, key, payment = self.holds[i % len(self.holds)]
+        try:
+            voided = await void_points_payment(uow(self.engine), payment_id=payment, now=datetime.now(UTC))
+        except PaymentClosed:
+            assert key in self.captured
+            return
+        if not voided.replayed:
+            self.model.restore(key)
+            self.released.add(key)
 
     async def _post(self, m: int, points: int, key: str, **kwargs: Any) -> None:
         result = await post(self.engine, self.members[m], points, key, **kwargs)

@@ -1,5 +1,6 @@
-"""Storm: 16 concurrent workers hammer a few hot members with earns, spends, voids, refunds and expiry runs,
-10% of them repeating a key already used; per seed, zero invariant violations and the totals match a model.
+"""Storm: 16 concurrent workers hammer a few hot members with earns, spends, voids, refunds, expiry runs and
+points payments (quotes, captures, voids), 10% of them repeating a key already used; per seed, zero invariant
+violations and the totals match a model.
 
 Default: 20 seeds × 1,000 operations (20,000 in all). YUTANG_STORM_SEEDS and YUTANG_STORM_OPS scale it
 (e.g. YUTANG_STORM_OPS=20000 for 20,000 per seed).
@@ -13,6 +14,7 @@ import random
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -20,6 +22,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from loyalty.lots.service import expire_points
+from loyalty.payment.errors import PaymentClosed, QuoteRefused
+from loyalty.payment.rules import CashRules
+from loyalty.payment.service import capture_points_payment, quote_points_payment, void_points_payment
+from loyalty.payment.views import PaymentView
 from loyalty.points.lots import ExpiryPolicies
 from loyalty.points.models import EntryKind
 from loyalty.points.service import post_entries
@@ -47,6 +53,9 @@ class Tally:
     spends: list[Posted] = field(default_factory=list)
     orders: list[tuple[uuid.UUID, uuid.UUID]] = field(default_factory=list)
     sent: list[Posting] = field(default_factory=list)
+    quotes: list[PaymentView] = field(default_factory=list)
+    quote_args: dict[str, tuple[uuid.UUID, int]] = field(default_factory=dict)
+    held: int = 0  # points held or captured by quotes, less those voided
 
     def record(self, posting: Posting, result: Posted | Any) -> None:
         if isinstance(result, Posted):
@@ -71,6 +80,9 @@ async def worker(engine: AsyncEngine, rng: random.Random, members: list[uuid.UUI
             expired = await expire_points(uow(engine), as_of=days(rng.randint(0, 12)), shard=0, shards=1)
             tally.expired += expired.points
             continue
+        elif roll < REPEAT + 0.13:
+            await payment(engine, rng, members, tally, n)
+            continue
         else:
             posting = _posting(rng, members, tally, f"{id(tally)}-{rng.random()}-{n}")
             if posting is None:
@@ -79,6 +91,42 @@ async def worker(engine: AsyncEngine, rng: random.Random, members: list[uuid.UUI
         (result,) = await post_entries(uow(engine), [posting], actor=ACTOR, expiry=policy)
         tally.sent.append(posting)
         tally.record(posting, result)
+
+
+async def payment(engine: AsyncEngine, rng: random.Random, members: list[uuid.UUID], tally: Tally, n: int) -> None:
+    """A quote (10% of them repeating an earlier quote's key), a capture or a void of an earlier quote."""
+    roll = rng.random()
+    try:
+        if roll < 0.5 or not tally.quotes:
+            key = rng.choice(list(tally.quote_args)) if tally.quote_args and rng.random() < REPEAT else None
+            key = key or f"q-{id(tally)}-{rng.random()}-{n}"
+            member, points = tally.quote_args.setdefault(key, (rng.choice(members), rng.randint(1, 300)))
+            view = await quote_points_payment(
+                uow(engine),
+                member_id=member,
+                order_amount_fen=points * 2,
+                store_code="S1",
+                requested=points,
+                quote_key=key,
+                actor="storm-till",
+                rules=CashRules(min_order_fen=0),
+                now=datetime.now(UTC),
+            )
+            if not view.replayed:
+                tally.quotes.append(view)
+                tally.held += view.points
+        elif roll < 0.75:
+            view = rng.choice(tally.quotes)
+            await capture_points_payment(
+                uow(engine), payment_id=view.id, capture_key=f"c-{view.id}", now=datetime.now(UTC)
+            )
+        else:
+            view = rng.choice(tally.quotes)
+            voided = await void_points_payment(uow(engine), payment_id=view.id, now=datetime.now(UTC))
+            if not voided.replayed:
+                tally.held -= view.points
+    except (QuoteRefused, PaymentClosed) as refusal:
+        tally.refused[type(refusal).__name__] += 1
 
 
 def _posting(rng: random.Random, members: list[uuid.UUID], tally: Tally, key: str) -> Posting | None:
@@ -129,11 +177,11 @@ async def test_storm(engine: AsyncEngine, seed: int) -> None:
     )
 
     balance, lots, entries = await totals(engine, members)
-    model = sum(points for _, points in tally.applied.values()) - tally.expired
+    model = sum(points for _, points in tally.applied.values()) - tally.expired - tally.held
     assert tally.applied_twice == []
     assert entries == len(tally.applied)
     assert balance == lots == model >= 0
     assert tally.replayed > 0
     assert tally.refused["InsufficientPoints"] > 0
-    assert set(tally.refused) <= {"InsufficientPoints", "IdempotencyKeyReused"}
+    assert set(tally.refused) <= {"InsufficientPoints", "IdempotencyKeyReused", "QuoteRefused", "PaymentClosed"}
     assert await invariant_violations(engine) == []

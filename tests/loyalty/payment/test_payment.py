@@ -29,7 +29,12 @@ RULES = CashRules()  # 100 points = ¥1, at most 50 %, orders from ¥10, holds f
 
 
 async def quote(
-    engine: AsyncEngine, member: uuid.UUID, amount: int, key: str, points: int | None = None, now: datetime | None = None
+    engine: AsyncEngine,
+    member: uuid.UUID,
+    amount: int,
+    key: str,
+    points: int | None = None,
+    now: datetime | None = None,
 ) -> PaymentView:
     return await quote_points_payment(
         uow(engine),
