@@ -102,6 +102,21 @@ def expire_shard(as_of: date, shard: int, shards: int, members: int) -> tuple[in
     return lots, points, expired_members
 
 
+@task(
+    retries=3,
+    retry_delay_seconds=[1, 5, 15],
+    retry_condition_fn=retry_if_transient,
+    task_run_name="release expired holds",
+)
+def release_holds() -> int:
+    """Release every points-payment hold past its time (they also release themselves when a capture finds them
+    expired): how many. Safe to retry: each hold releases once."""
+    released = 0
+    while (n := int(execute(RELEASE_HOLDS, {})["releaseExpiredHolds"]["released"])) > 0:
+        released += n
+    return released
+
+
 @task(retries=3, retry_delay_seconds=[1, 5, 15], retry_condition_fn=retry_if_transient, task_run_name="list expiring")
 def list_expiring(as_of: date, within_days: int) -> tuple[list[str], int]:
     """The members with points expiring within `within_days` days after `as_of`, and those points in all."""
@@ -123,8 +138,8 @@ def list_expiring(as_of: date, within_days: int) -> tuple[list[str], int]:
 def points_expiry(
     as_of: AsOf = None, shards: Shards = 4, members_per_call: MembersPerCall = 200, notice_within_days: NoticeDays = 7
 ) -> ExpirySummary:
-    """Release expired points-payment holds, expire every lot lapsed by `as_of` (shard by shard), then list the members whose points expire within
-    `notice_within_days` days after it, for the expiry notice.
+    """Release expired points-payment holds, expire every lot lapsed by `as_of` (shard by shard), then list the
+    members whose points expire within `notice_within_days` days after it, for the expiry notice.
 
     Args:
         as_of: the local date (Asia/Shanghai) to expire up to, inclusive; default today. An operator (or a test)
