@@ -1,6 +1,6 @@
 """Starts a private stack (embedded PostgreSQL, three subgraphs, the gateway) and runs every benchmark.
 
-python -m bench [--rounds 3] [--seconds 2.5] [--only-points] [--import-members N] [--import-orders N]
+python -m bench [--rounds 3] [--seconds 2.5] [--only-points] [--only checkin] [--import-members N] [--import-orders N]
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ def _settings(argv: list[str] | None) -> Settings:
     parser.add_argument("--rounds", type=int, default=defaults.rounds, help="timed rounds of every scenario")
     parser.add_argument("--seconds", type=float, default=defaults.seconds, help="length of one scenario's round")
     parser.add_argument("--only-points", action="store_true", help="only the order → points latency (P7)")
+    parser.add_argument("--only", choices=["checkin"], help="run only this measurement (checkin: check-in throughput)")
     parser.add_argument("--import-members", type=int, default=defaults.import_members, help="bulk import size")
     parser.add_argument("--import-orders", type=int, default=defaults.import_orders, help="bulk import size")
     args = parser.parse_args(argv)
@@ -34,6 +35,7 @@ def _settings(argv: list[str] | None) -> Settings:
         rounds=args.rounds,
         seconds=args.seconds,
         only_points=args.only_points,
+        only=args.only,
         import_members=args.import_members,
         import_orders=args.import_orders,
     )
