@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated
 
 import strawberry
@@ -12,8 +12,8 @@ from loyalty.checkin.errors import AlreadyCheckedIn, CheckInErrorCode, MakeUpNot
 from loyalty.checkin.service import calendar, check_in, make_up
 from loyalty.checkin.views import Calendar, CheckedIn
 from loyalty.context import LoyaltyInfo
+from loyalty.dates import local_day
 from loyalty.points.graphql import InsufficientPointsError, UnknownMemberError
-from loyalty.points.lots import local_date
 from loyalty.scopes import Scope, self_or
 from loyalty.uow import LoyaltyUnitOfWork
 from yutang_shared.auth import Role
@@ -114,7 +114,7 @@ MakeUpCheckInPayload = Annotated[
 def _today(info: LoyaltyInfo, as_of: date | None) -> date:
     if as_of is not None and principal_of(info).role is Role.MEMBER:
         raise Forbidden("members check in for today; asOf is for staff, operations and services")
-    return as_of or local_date(datetime.now(UTC))
+    return local_day(as_of)
 
 
 @strawberry.type
@@ -134,7 +134,7 @@ class Query:
         view = await calendar(
             LoyaltyUnitOfWork(info.context.sessions),
             member_id=member_id,
-            month=month,
+            month=local_day(month),
             as_of=_today(info, as_of),
             rules=info.context.settings.checkin_rules(),
         )
@@ -174,7 +174,7 @@ class Mutation:
         done = await make_up(
             LoyaltyUnitOfWork(info.context.sessions),
             member_id=member_id,
-            day=day,
+            day=local_day(day),
             as_of=_today(info, as_of),
             rules=info.context.settings.checkin_rules(),
         )

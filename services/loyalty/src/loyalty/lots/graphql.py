@@ -9,7 +9,7 @@ from typing import Annotated
 import strawberry
 
 from loyalty.context import LoyaltyInfo
-from loyalty.earning.rules import local_date
+from loyalty.dates import local_day
 from loyalty.lots.errors import InvalidShard, LotsErrorCode, NoLotToExpire
 from loyalty.lots.service import MAX_BATCH, MAX_SHARDS, expire_lot, expire_points, expiring_members, lot_mismatches
 from loyalty.lots.views import Expired, Expiring, LotMismatch
@@ -38,7 +38,7 @@ AsOf = Annotated[
 
 
 def _day(as_of: date | None) -> date:
-    return as_of or local_date(datetime.now(UTC))
+    return local_day(as_of)
 
 
 def _within(days: int) -> int:

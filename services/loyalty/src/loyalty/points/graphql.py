@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from functools import partial
 from typing import Annotated
 
 import strawberry
 
 from loyalty.context import LoyaltyInfo
+from loyalty.dates import local_day
 from loyalty.directory.errors import UnknownMember
 from loyalty.lots.service import expiring_soon
 from loyalty.points.errors import IdempotencyKeyReused, InsufficientPoints, InvalidAdjustment, LoyaltyErrorCode
-from loyalty.points.lots import LOCAL, local_date
+from loyalty.points.lots import LOCAL
 from loyalty.points.models import Bucket, EntryKind
 from loyalty.points.service import Adjustment, account_states, adjust_points_batch, ledger_page, ledger_size
 from loyalty.points.views import AccountState, EntryView, Posted
@@ -212,7 +213,7 @@ class LoyaltyAccount:
     ) -> list[ExpiringSoon]:
         if not 1 <= within_days <= 366:
             raise BadUserInput("withinDays is 1 to 366")
-        day = as_of or local_date(datetime.now(UTC))
+        day = local_day(as_of)
         uow = LoyaltyUnitOfWork(info.context.sessions)
         (found,) = await expiring_soon(uow, [self.member_id], as_of=day, within_days=within_days)
         return [
@@ -234,7 +235,7 @@ class LoyaltyAccount:
         as_of: Annotated[date | None, strawberry.argument(description="The local date; default today.")] = None,
     ) -> MemberTierInfo:
         rules = info.context.settings.tier_rules()
-        day = as_of or local_date(datetime.now(UTC))
+        day = local_day(as_of)
         (view,) = await tiers_of(LoyaltyUnitOfWork(info.context.sessions), [self.member_id], as_of=day, rules=rules)
         return MemberTierInfo.of(view, rules)
 

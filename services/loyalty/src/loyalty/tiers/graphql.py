@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated
 
 import strawberry
 
 from loyalty.context import LoyaltyInfo
-from loyalty.points.lots import local_date
+from loyalty.dates import local_day
 from loyalty.scopes import Scope, requires
 from loyalty.tiers.rules import TierLevel, TierRules, next_review, to_next_fen
 from loyalty.tiers.service import MAX_BATCH, review_tiers
@@ -137,7 +137,7 @@ class Mutation:
         settings = info.context.settings
         reviewed = await review_tiers(
             LoyaltyUnitOfWork(info.context.sessions),
-            as_of=as_of or local_date(datetime.now(UTC)),
+            as_of=local_day(as_of),
             rules=settings.tier_rules(),
             after=after,
             limit=members,
