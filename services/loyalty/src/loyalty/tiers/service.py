@@ -23,6 +23,7 @@ from loyalty.tiers.models import MemberTier, TierChange
 from loyalty.tiers.rules import Facts, TierRules, decide, period, window
 from loyalty.tiers.views import ChangeView, Reviewed, TierView
 from loyalty.uow import LoyaltyUnitOfWork
+from yutang_shared.errors import DomainError
 from yutang_shared.events.consumer import Subscription, durable_name
 from yutang_shared.outbox import Event, record
 
@@ -30,6 +31,10 @@ CONSUMER = "tiers"
 ACTOR = durable_name("loyalty", CONSUMER)
 TIER_CHANGED = "tier.changed"
 MAX_BATCH = 500
+
+
+class GiftRefused(RuntimeError):
+    """The ledger refused an upgrade gift (the member is not yet known): the event is retried."""
 
 
 class UnsupportedEvent(ValueError):
@@ -166,13 +171,16 @@ async def _apply(
     await uow.tiers.save(changed, periods)
     if changes:
         await uow.tiers.add_changes(changes)
-        await _gifts(uow, [c for c in changes if c.direction == "up"], rules, expiry)
+        await _gifts(uow, [c for c in changes if c.direction == "up"], rules, expiry, retry=not review)
         await record(uow.session, OUTBOX, [_changed(c, rules) for c in changes])
     return counts
 
 
-async def _gifts(uow: LoyaltyUnitOfWork, ups: Sequence[TierChange], rules: TierRules, expiry: ExpiryPolicies) -> None:
-    """The upgrade gift of each level reached, once per member, level and year."""
+async def _gifts(
+    uow: LoyaltyUnitOfWork, ups: Sequence[TierChange], rules: TierRules, expiry: ExpiryPolicies, *, retry: bool
+) -> None:
+    """The upgrade gift of each level reached, once per member, level and year. A refused gift raises GiftRefused
+    when `retry` (an event, redelivered later), else is left out (the review goes on)."""
     postings = [
         Posting(
             c.member_id,
@@ -184,8 +192,13 @@ async def _gifts(uow: LoyaltyUnitOfWork, ups: Sequence[TierChange], rules: TierR
         for c in ups
         if rules.level(c.to_level).upgrade_gift
     ]
-    if postings:
-        await post_entries(uow, postings, actor=ACTOR, expiry=expiry)
+    if not postings:
+        return
+    for posting, result in zip(postings, await post_entries(uow, postings, actor=ACTOR, expiry=expiry), strict=True):
+        # A member the directory does not know yet (its member.registered is on its way): retry the event. A closed
+        # member gets no gift.
+        if isinstance(result, DomainError) and retry and not await uow.earning.is_closed(posting.member_id):
+            raise GiftRefused(f"upgrade gift for {posting.member_id}: {type(result).__name__}: {result}")
 
 
 def _changed(change: TierChange, rules: TierRules) -> Event:
