@@ -7,6 +7,7 @@ import uuid
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -159,3 +160,16 @@ async def test_the_tier_multiplier_applies_to_purchase_earning(engine: AsyncEngi
             {"m": member},
         )
     assert points == 150
+
+
+async def test_an_upgrade_of_a_member_loyalty_does_not_know_yet_is_retried(engine: AsyncEngine) -> None:
+    stranger = uuid.uuid4()  # its member.registered has not arrived
+
+    with pytest.raises(service.GiftRefused):
+        await order(engine, stranger, 120_000, DAY)
+
+    async with engine.connect() as connection:
+        rows = await connection.scalar(
+            text("SELECT count(*) FROM loyalty.member_tiers WHERE member_id = :m"), {"m": stranger}
+        )
+    assert rows == 0  # rolled back: the redelivered event upgrades them once the directory knows them
