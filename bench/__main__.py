@@ -1,6 +1,6 @@
 """Starts a private stack (embedded PostgreSQL, three subgraphs, the gateway) and runs every benchmark.
 
-python -m bench [--rounds 3] [--seconds 2.5] [--only-points | --only-hot-path] [--import-members N]
+python -m bench [--rounds 3] [--seconds 2.5] [--only-points | --only-hot-path | --only checkin] [--import-members N]
                 [--import-orders N]
 """
 
@@ -31,6 +31,7 @@ def _settings(argv: list[str] | None) -> Settings:
     parser.add_argument(
         "--only-hot-path", action="store_true", help="only P1 (reads) and P2a (ledger writes), the hot path"
     )
+    parser.add_argument("--only", choices=["checkin"], help="run only this measurement (checkin: check-in throughput)")
     parser.add_argument("--import-members", type=int, default=defaults.import_members, help="bulk import size")
     parser.add_argument("--import-orders", type=int, default=defaults.import_orders, help="bulk import size")
     args = parser.parse_args(argv)
@@ -39,6 +40,7 @@ def _settings(argv: list[str] | None) -> Settings:
         seconds=args.seconds,
         only_points=args.only_points,
         only_hot_path=args.only_hot_path,
+        only=args.only,
         import_members=args.import_members,
         import_orders=args.import_orders,
     )

@@ -7,6 +7,8 @@ P2a ledger writes through the gateway (adjustPoints, one per request, 16 clients
     request, 4 clients) beside the same transactions in raw SQL through asyncpg on the same database.
 P7  order → points: recordOrder through the gateway until the order's pending points show through the gateway
     (bench/points.py), p50 and p99.
+Check-in: checkIn through the gateway with 16 clients beside a raw asyncpg loop doing the same writes
+    (bench/checkin.py); `python -m bench --only checkin` runs it alone.
 
 Every scenario runs once to warm up, then ROUNDS times; scenarios are interleaved within a round so that drift
 (the ledger growing, autovacuum, a noisy neighbour) touches a scenario and its baseline alike. Figures are medians
@@ -32,6 +34,7 @@ from pathlib import Path
 import httpx
 import uvloop
 
+from bench import checkin
 from bench.api import (
     ADJUST,
     ADJUST_BATCH,
@@ -64,6 +67,7 @@ class Settings:
     batch_size: int = 100
     only_points: bool = False  # run only P7 (order → points)
     only_hot_path: bool = False  # run only P1 and P2a (reads and ledger writes), no P7, ingest or import
+    only: str | None = None  # run only this measurement (`checkin`)
     import_members: int = 20_000  # the bulk import's generated files (0: skip the import measurement)
     import_orders: int = 200_000
 
@@ -94,6 +98,9 @@ async def measure(
         if settings.only_points:
             points_report(await order_to_points(api, members))
             return
+        if settings.only == "checkin":
+            await measure_checkin(api, members, database_url, settings, cpu)
+            return
         results: dict[str, list[Run]] = {}
         reads = read_scenarios(api, members, settings)
         await rounds(reads, settings, cpu, results)
@@ -108,6 +115,7 @@ async def measure(
         ingest = await measure_gateway_ingest(api, database_url, [str(m) for m in members])
     report(results, [*reads, *writes], settings)
     points_report(latencies)
+    await measure_checkin(api, members, database_url, settings, cpu)
     print("\norder ingest: recordOrders ×100 via the gateway beside raw batched inserts of the same rows")
     for line in ingest:
         print(f"  {line}")
@@ -119,6 +127,23 @@ async def measure(
             )
         for line in lines:
             print(f"  {line}")
+
+
+async def measure_checkin(
+    api: Api, members: Sequence[uuid.UUID], database_url: str, settings: Settings, cpu: CpuMeter
+) -> None:
+    """Check-in throughput: checkIn through the gateway beside the raw SQL loop, `many` clients each."""
+    print(f"\ncheck-in: checkIn via the gateway beside a raw SQL loop doing the same writes, {settings.many} clients")
+    results: dict[str, list[Run]] = {}
+    async with RawLedger(asyncpg_dsn(database_url), size=settings.many) as raw:
+        found = checkin.scenarios(api, raw, members, settings.many)
+        await rounds(
+            [Scenario(k, label, settings.many, call, "check-in") for k, label, call in found], settings, cpu, results
+        )
+    for line in checkin.report(
+        [r.units_per_s for r in results["checkin"]], [r.units_per_s for r in results["rawcheckin"]]
+    ):
+        print(f"  {line}")
 
 
 async def check_written(raw: RawLedger, results: Mapping[str, list[Run]]) -> None:

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
+from zoneinfo import ZoneInfo
 
 import asyncpg  # type: ignore[import-untyped]
 
 ACTOR = "bench-raw"  # the ledger's actor of raw writes: keys never collide with the gateway's ("bench")
 KIND = "adjustment"
 REASON = "bench"
+LOCAL = ZoneInfo("Asia/Shanghai")
 
 _ENSURE_ACCOUNT = "INSERT INTO loyalty.accounts (member_id, balance) VALUES ($1, 0) ON CONFLICT DO NOTHING"
 _LOCK_ACCOUNT = "SELECT balance FROM loyalty.accounts WHERE member_id = $1 FOR UPDATE"
@@ -23,6 +25,29 @@ _INSERT_ENTRY = (
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
 )
 _MOVE_BALANCE = "UPDATE loyalty.accounts SET balance = $2, updated_at = now() WHERE member_id = $1"
+# Every credit is a lot (the balance is checked against the lots at commit), and every write that moves a
+# balance adds a points.balance-changed row to the outbox: the service's writes, so the baseline's too.
+_INSERT_LOT = (
+    "INSERT INTO loyalty.point_lots (id, member_id, entry_id, source, points, remaining, earned_at, expires_on)"
+    " VALUES ($1, $2, $3, $4, $5, $5, $6, $7)"
+)
+_INSERT_LOTS = (
+    "INSERT INTO loyalty.point_lots (id, member_id, entry_id, source, points, remaining, earned_at, expires_on)"
+    " SELECT i, m, e, $4, p, p, at, $7 FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $5::bigint[],"
+    " $6::timestamptz[]) AS t(i, m, e, p, at)"
+)
+_OUTBOX = (
+    "INSERT INTO loyalty.outbox (id, type, version, aggregate_id, occurred_at, data)"
+    " SELECT gen_random_uuid(), 'points.balance-changed', 1, m::text, now(),"
+    " jsonb_build_object('member_id', m, 'available', b, 'changed_at', now())"
+    " FROM unnest($1::uuid[], $2::bigint[]) AS t(m, b)"
+)
+
+
+def expires_on(at: datetime) -> date:
+    """The default policy: the end of the year after the year earned (local year, as the service)."""
+    return date(at.astimezone(LOCAL).year + 2, 1, 1)
+
 
 _ENSURE_ACCOUNTS = (
     "INSERT INTO loyalty.accounts (member_id, balance)"
@@ -86,8 +111,11 @@ class RawLedger:
                 return 0
             after = balance + points
             now = datetime.now(UTC)
-            await conn.execute(_INSERT_ENTRY, uuid.uuid4(), member_id, points, after, KIND, REASON, key, ACTOR, now)
+            entry = uuid.uuid4()
+            await conn.execute(_INSERT_ENTRY, entry, member_id, points, after, KIND, REASON, key, ACTOR, now)
+            await conn.execute(_INSERT_LOT, uuid.uuid4(), member_id, entry, KIND, points, now, expires_on(now))
             await conn.execute(_MOVE_BALANCE, member_id, after)
+            await conn.execute(_OUTBOX, [member_id], [after])
         return 1
 
     async def adjust_batch(self, items: Sequence[tuple[uuid.UUID, int, str]]) -> int:
@@ -113,8 +141,14 @@ class RawLedger:
                 at = start + timedelta(microseconds=index)
                 rows.append((uuid.uuid4(), member_id, points, balances[member_id], KIND, REASON, key, ACTOR, at))
             if rows:
-                await conn.execute(_INSERT_ENTRIES, *(list(column) for column in zip(*rows, strict=True)))
+                columns = [list(column) for column in zip(*rows, strict=True)]
+                await conn.execute(_INSERT_ENTRIES, *columns)
+                lot_ids = [uuid.uuid4() for _ in rows]
+                await conn.execute(
+                    _INSERT_LOTS, lot_ids, columns[1], columns[0], KIND, columns[2], columns[8], expires_on(start)
+                )
                 await conn.execute(_MOVE_BALANCES, list(moved), list(moved.values()))
+                await conn.execute(_OUTBOX, list(moved), list(moved.values()))
         return len(rows)
 
     async def entries_by(self, actor: str) -> int:

@@ -41,7 +41,9 @@ __all__ = [
 MODELS_DATABASE = "yutang_drift_models"
 _SKIPPED_DIRS = {"migrations", "tests", "__pycache__"}
 
-# One JSON array of every constraint in the given schemas (alembic's own version tables aside).
+# One JSON array of every constraint in the given schemas (alembic's own version tables aside). Constraint
+# triggers (contype 't', e.g. loyalty's deferred balance-is-lots checks) are left out: like plain triggers, they
+# live in migrations only (SQL functions), and models cannot declare them.
 _READ = """
 SELECT coalesce(json_agg(json_build_object(
          'schema', n.nspname, 'table', t.relname, 'name', c.conname,
@@ -50,7 +52,7 @@ SELECT coalesce(json_agg(json_build_object(
 FROM pg_constraint c
 JOIN pg_class t ON t.oid = c.conrelid
 JOIN pg_namespace n ON n.oid = t.relnamespace
-WHERE n.nspname IN ({schemas}) AND t.relname <> 'alembic_version'
+WHERE n.nspname IN ({schemas}) AND t.relname <> 'alembic_version' AND c.contype <> 't'
 """
 
 Key = tuple[str, str, str]  # schema, table, constraint name

@@ -30,7 +30,8 @@ __all__ = ["FLOWS_CLIENT_NAME", "FLOWS_SCOPES", "FlowsClient", "ensure_flows_cli
 log = logging.getLogger(__name__)
 
 FLOWS_CLIENT_NAME = "yutang-flows"
-FLOWS_SCOPES = ("groups:read", "points:write", "points:release")  # group members, grants, daily release
+FLOWS_SCOPES = ("groups:read", "points:write", "points:read", "points:release", "tiers:review")
+"""What the flows call: group members and grants, points expiry and its notice list, the tier review."""
 
 
 @dataclass(frozen=True, slots=True)

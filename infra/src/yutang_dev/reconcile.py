@@ -1,4 +1,5 @@
-"""`python -m yutang_dev reconcile points [--as-of DATE]`: members' orders beside loyalty's entries, every difference.
+"""`python -m yutang_dev reconcile points [--as-of DATE]`: members' orders beside loyalty's entries, every difference,
+and loyalty's lots beside its balances and entries (`lotMismatches`).
 
 Both sides are read through the gateway with an ops token (services never read each other's tables): members'
 `orders` (paid, refunded, whether they earn) and loyalty's `orderPoints` (its record of each order and the sums
@@ -25,6 +26,7 @@ from yutang_shared.auth import Role
 
 ORDERS = """query($after: Cursor) { orders(first: 100, after: $after) {
   edges { node { id memberId paidFen refundedFen occurredAt earnsPoints } } pageInfo { hasNextPage endCursor } } }"""
+LOT_MISMATCHES = "query { lotMismatches { kind subjectId expected found } }"
 ORDER_POINTS = """query($after: Cursor) { orderPoints(first: 100, after: $after) {
   edges { node { orderId memberId recorded paidFen refundedFen points status releaseOn
     ledgerEarned ledgerReleased ledgerReversed } } pageInfo { hasNextPage endCursor } } }"""
@@ -36,7 +38,7 @@ class Difference:
 
     order_id: str
     member_id: str
-    kind: str  # missing earn, wrong amount, missing reversal, wrong reversal, release due, orphan entry
+    kind: str  # missing earn, wrong amount, missing reversal, wrong reversal, release due, orphan entry, lots: …
     expected: int
     found: int
 
@@ -54,7 +56,7 @@ def reconcile_points(
     with httpx.Client(timeout=60, headers={"authorization": f"Bearer {token}"}) as client:
         orders = {o["id"]: o for o in _pages(client, gateway, ORDERS, "orders")}
         loyalty = {o["orderId"]: o for o in _pages(client, gateway, ORDER_POINTS, "orderPoints")}
-    differences: list[Difference] = []
+        differences = list(_lot_mismatches(client, gateway))
     for order_id, order in orders.items():
         paid_at = datetime.fromisoformat(order["occurredAt"])
         if as_of is not None and local_date(paid_at) > as_of:
@@ -64,6 +66,17 @@ def reconcile_points(
         if order_id not in orders and (seen["ledgerEarned"] or seen["ledgerReleased"] or seen["ledgerReversed"]):
             differences.append(Difference(order_id, seen["memberId"], "orphan entry", 0, seen["ledgerEarned"]))
     return differences
+
+
+def _lot_mismatches(client: httpx.Client, gateway: str) -> Iterator[Difference]:
+    """Loyalty's own check of its lots: balances against lots, lots against their consumptions, entries against
+    the lots they moved (`lotMismatches`). The subject (member, lot or entry) is in the member column."""
+    response = client.post(gateway, json={"query": LOT_MISMATCHES})
+    body = response.json() if response.headers.get("content-type", "").startswith("application/") else {}
+    if response.status_code != 200 or body.get("errors") or "data" not in body:
+        raise ReconcileError(f"lotMismatches: HTTP {response.status_code}: {response.text[:500]}")
+    for m in body["data"]["lotMismatches"]:
+        yield Difference("-", m["subjectId"], f"lots: {m['kind']}", m["expected"], m["found"])
 
 
 def _compare(
@@ -129,7 +142,7 @@ def _points(args: argparse.Namespace) -> int:
     except (ReconcileError, httpx.HTTPError) as exc:
         raise RuntimeError(f"reconcile: {exc}") from exc
     if not differences:
-        print("no differences: every order's points are what its order says")
+        print("no differences: every order's points are what its order says, and every balance is its lots")
         return 0
     print(f"{'order':<36}  {'member':<36}  {'difference':<16} {'expected':>9} {'found':>9}")
     for d in differences:

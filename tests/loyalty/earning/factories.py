@@ -128,11 +128,11 @@ async def entries(engine: AsyncEngine, member_id: uuid.UUID) -> list[dict[str, A
         return [dict(row) for row in rows.mappings()]
 
 
-async def outbox(engine: AsyncEngine) -> list[tuple[str, dict[str, Any]]]:
-    """(type, data) of loyalty's outbox, in order."""
+async def outbox(engine: AsyncEngine, *, balances: bool = False) -> list[tuple[str, dict[str, Any]]]:
+    """(type, data) of loyalty's outbox, in order; points.balance-changed only when `balances`."""
     async with engine.connect() as connection:
         rows = await connection.execute(text("SELECT type, data FROM loyalty.outbox ORDER BY seq"))
-        return [(row.type, row.data) for row in rows]
+        return [(row.type, row.data) for row in rows if balances or row.type != "points.balance-changed"]
 
 
 async def release(engine: AsyncEngine, days_after: int = 7) -> tuple[int, int]:

@@ -154,7 +154,7 @@ async def test_five_member_balances_cost_one_select(
     assert len(selects) == 1
 
 
-async def test_an_adjustment_is_four_statements(
+async def test_an_adjustment_is_six_statements(
     loyalty_api: SubgraphClient, tokens: Tokens, engine: AsyncEngine
 ) -> None:
     member = await known_member(engine)
@@ -165,11 +165,12 @@ async def test_an_adjustment_is_four_statements(
 
     assert result["data"]["adjustPoints"]["account"] == {"balance": 40}
     # The directory check, the account lock (created if new), the key lookup, the append that also moves the
-    # balance; nothing re-read.
-    assert len(statements) == 4, statements
+    # balance and writes the lot, and the points.balance-changed event (the outbox insert and its NOTIFY);
+    # nothing re-read.
+    assert len(statements) == 6, statements
 
 
-async def test_a_batch_of_a_hundred_is_four_statements(
+async def test_a_batch_of_a_hundred_is_six_statements(
     loyalty_api: SubgraphClient, tokens: Tokens, engine: AsyncEngine
 ) -> None:
     members = await known_members(engine, 10)
@@ -184,7 +185,7 @@ async def test_a_batch_of_a_hundred_is_four_statements(
 
     balances = [item["account"]["balance"] for item in result["data"]["adjustPointsBatch"]]
     assert balances == [10 * (i // 10 + 1) for i in range(100)]
-    assert len(statements) == 4, statements  # the same four statements, whatever the batch size
+    assert len(statements) == 6, statements  # the same six statements, whatever the batch size
 
 
 async def test_each_batch_item_answers_the_balance_its_write_produced(

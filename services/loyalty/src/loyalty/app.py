@@ -10,6 +10,7 @@ from loyalty.directory.service import SUBSCRIPTION as DIRECTORY
 from loyalty.earning import service as earning
 from loyalty.models import INBOX, OUTBOX
 from loyalty.schema import schema
+from loyalty.tiers import service as tiers
 from loyalty.uow import LoyaltyUnitOfWork
 from yutang_shared.app import build_app
 from yutang_shared.events.workers import EventWiring
@@ -21,7 +22,11 @@ def create_app(settings: LoyaltySettings | None = None) -> Litestar:
     events = EventWiring(
         outbox=OUTBOX,
         inbox=INBOX,
-        subscriptions=[DIRECTORY, earning.subscription(earning.rules_of(settings))],
+        subscriptions=[
+            DIRECTORY,
+            earning.subscription(earning.rules_of(settings)),
+            tiers.subscription(settings.tier_rules(), settings.expiry_policies()),
+        ],
         unit_of_work=LoyaltyUnitOfWork,
     )
     return build_app(

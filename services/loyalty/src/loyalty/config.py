@@ -6,6 +6,10 @@ from decimal import Decimal
 
 from pydantic_settings import SettingsConfigDict
 
+from loyalty.checkin.rules import CheckInRules
+from loyalty.payment.rules import CashRules
+from loyalty.points.lots import ExpiryPolicies
+from loyalty.tiers.rules import TierRules
 from yutang_shared.settings import ServiceSettings
 
 
@@ -23,3 +27,41 @@ class LoyaltySettings(ServiceSettings):
     member_day_multiplier: Decimal = Decimal(2)
     earn_lock_days: int = 7  # an order's points stay pending this many days after the day it was paid
     welcome_points: int = 0  # 开卡礼 on member.registered; 0 disables it
+    # When each earn source's lots expire: `default=next-year-end,checkin=90d,adjustment=never` (kinds of entries)
+    points_expiry: str = "default=next-year-end"
+
+    tier_levels: str = ""  # JSON list of levels, lowest first (docs/loyalty.md, "Tiers"); empty: the defaults
+    tier_grace_days: int = 30  # a member below their level at a review keeps it this long before a downgrade
+
+    checkin_rewards: str = "5,5,10,5,5,10,30"  # points by streak day; 7 values: a weekly cycle, up to 31: monthly
+    checkin_themed_days: str = ""  # themed days' bonus: `2026-12-21=50,2027-02-04=30` (solar terms, brand events)
+    checkin_makeup_days: int = 3  # 补签 within this many days before today (0 disables it)
+    checkin_makeup_cost: int = 20  # points a make-up check-in costs
+
+    cash_points_per_yuan: int = 100  # 积分抵现: points that pay ¥1
+    cash_max_share_percent: int = 50  # the most of an order points may pay
+    cash_min_order_fen: int = 1_000  # orders below this take no points
+    cash_hold_minutes: int = 15  # a quote's hold lasts this long, then releases itself
+
+    def cash_rules(self) -> CashRules:
+        """The points-as-cash rules; ValueError when inconsistent."""
+        return CashRules(
+            self.cash_points_per_yuan, self.cash_max_share_percent, self.cash_min_order_fen, self.cash_hold_minutes
+        )
+
+    def checkin_rules(self) -> CheckInRules:
+        """The parsed check-in rules; ValueError when malformed."""
+        return CheckInRules.parse(
+            self.checkin_rewards,
+            self.checkin_themed_days,
+            makeup_days=self.checkin_makeup_days,
+            makeup_cost=self.checkin_makeup_cost,
+        )
+
+    def tier_rules(self) -> TierRules:
+        """The parsed tier levels and grace period; ValueError when malformed."""
+        return TierRules.parse(self.tier_levels, grace_days=self.tier_grace_days)
+
+    def expiry_policies(self) -> ExpiryPolicies:
+        """The parsed `points_expiry`; ValueError when malformed."""
+        return ExpiryPolicies.parse(self.points_expiry)

@@ -9,11 +9,15 @@ import uuid
 
 import strawberry
 
+from loyalty.checkin import graphql as checkin
 from loyalty.earning import graphql as earning
+from loyalty.lots import graphql as lots
+from loyalty.payment import graphql as payment
 from loyalty.points import graphql as points
+from loyalty.tiers import graphql as tiers
 from yutang_shared.graphql import feature_schema, uuid_reference
 
-FEATURES = (points, earning)
+FEATURES = (points, earning, lots, tiers, checkin, payment)
 
 
 @strawberry.federation.type(keys=["id"], description="A registered member of the brand (会员).")

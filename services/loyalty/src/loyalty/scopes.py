@@ -14,6 +14,7 @@ class Scope(StrEnum):
     POINTS_READ = "points:read"
     POINTS_WRITE = "points:write"
     POINTS_RELEASE = "points:release"
+    TIERS_REVIEW = "tiers:review"
 
 
 ACCESS = Access({Role.OPS: None, Role.STAFF: {Scope.POINTS_READ}})

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from loyalty.checkin.repository import CheckInRepository
 from loyalty.directory.repository import DirectoryRepository
 from loyalty.earning.repository import EarningRepository
+from loyalty.lots.repository import LotsRepository
+from loyalty.payment.repository import PaymentRepository
 from loyalty.points.repository import AccountRepository, LedgerRepository
+from loyalty.tiers.repository import TiersRepository
 from yutang_shared.uow import UnitOfWork
 
 
@@ -17,6 +21,10 @@ class LoyaltyUnitOfWork(UnitOfWork):
     accounts: AccountRepository
     ledger: LedgerRepository
     earning: EarningRepository
+    lots: LotsRepository
+    tiers: TiersRepository
+    checkin: CheckInRepository
+    payment: PaymentRepository
 
     @property
     def is_open(self) -> bool:
@@ -28,3 +36,7 @@ class LoyaltyUnitOfWork(UnitOfWork):
         self.accounts = AccountRepository(session)
         self.ledger = LedgerRepository(session)
         self.earning = EarningRepository(session)
+        self.lots = LotsRepository(session)
+        self.tiers = TiersRepository(session)
+        self.checkin = CheckInRepository(session)
+        self.payment = PaymentRepository(session)

@@ -136,7 +136,12 @@ class Mutation:
         if limit is not None and not 1 <= limit <= RELEASE_LIMIT_MAX:
             raise BadUserInput(f"limit must be between 1 and {RELEASE_LIMIT_MAX}")
         day = as_of or local_date(datetime.now(UTC))
-        released = await release_pending_points(LoyaltyUnitOfWork(info.context.sessions), as_of=day, limit=limit)
+        released = await release_pending_points(
+            LoyaltyUnitOfWork(info.context.sessions),
+            as_of=day,
+            limit=limit,
+            expiry=info.context.settings.expiry_policies(),
+        )
         return ReleasePendingPointsSuccess(
             as_of=released.as_of, orders=released.orders, points=released.points, more=released.more
         )

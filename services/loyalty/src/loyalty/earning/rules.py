@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from zoneinfo import ZoneInfo
+
+from loyalty.points.lots import ExpiryPolicies
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 FEN_PER_YUAN = 100
@@ -54,6 +56,8 @@ class EarnRules:
     member_day_multiplier: Decimal = Decimal(2)
     lock_days: int = 7
     welcome_points: int = 0
+    expiry: ExpiryPolicies = field(default_factory=ExpiryPolicies)
+    tier_multipliers: dict[str, Decimal] = field(default_factory=dict)  # earn multiplier per tier level
 
     def __post_init__(self) -> None:
         if self.points_per_yuan < 0 or self.bonus_points < 0 or self.bonus_threshold_fen < 0:

@@ -22,9 +22,11 @@ from loyalty.earning.models import OrderPoints, OrderPointsStatus
 from loyalty.earning.rules import EarnRules, MemberDays, reversal_for_refund
 from loyalty.earning.views import OrderLedger, Released
 from loyalty.models import OUTBOX
+from loyalty.points.lots import ExpiryPolicies
 from loyalty.points.models import EntryKind
-from loyalty.points.service import post_entries
+from loyalty.points.service import DEFAULT_EXPIRY, post_entries
 from loyalty.points.views import Posted, Posting
+from loyalty.tiers import service as tiers
 from loyalty.uow import LoyaltyUnitOfWork
 from yutang_shared.errors import DomainError
 from yutang_shared.events.consumer import Subscription, durable_name
@@ -65,13 +67,15 @@ def rules_of(settings: LoyaltySettings) -> EarnRules:
         member_day_multiplier=settings.member_day_multiplier,
         lock_days=settings.earn_lock_days,
         welcome_points=settings.welcome_points,
+        expiry=settings.expiry_policies(),
+        tier_multipliers=settings.tier_rules().multipliers(),
     )
 
 
-async def tier_multiplier(uow: LoyaltyUnitOfWork, member_id: uuid.UUID) -> Decimal:
-    """The member's tier earn multiplier. 1 until tiers exist: the seam where the tier feature plugs in (it
-    reads the member's tier in the open unit of work)."""
-    return Decimal(1)
+async def tier_multiplier(uow: LoyaltyUnitOfWork, member_id: uuid.UUID, rules: EarnRules) -> Decimal:
+    """The member's tier earn multiplier (the tier they hold when the order is earned on; 1 without a tier),
+    read in the open unit of work."""
+    return await tiers.multiplier(uow, member_id, rules.tier_multipliers)
 
 
 # --------------------------------------------------------------------------------------------- order.paid
@@ -90,7 +94,7 @@ async def on_order_paid(uow: LoyaltyUnitOfWork, event: Event, *, rules: EarnRule
     occurred_at = datetime.fromisoformat(data["occurred_at"])
     paid_fen = int(data["paid_fen"])
     closed = await uow.earning.is_closed(member_id)
-    multiplier = await tier_multiplier(uow, member_id)
+    multiplier = await tier_multiplier(uow, member_id, rules)
     points = 0 if closed else rules.points_for(paid_fen=paid_fen, occurred_at=occurred_at, tier_multiplier=multiplier)
     status = (
         OrderPointsStatus.FORFEITED if closed else OrderPointsStatus.PENDING if points else OrderPointsStatus.RELEASED
@@ -112,7 +116,7 @@ async def on_order_paid(uow: LoyaltyUnitOfWork, event: Event, *, rules: EarnRule
         posting = Posting(
             member_id, points, EntryKind.EARN_PENDING, reason[:200], f"order:{order_id}:pending", order_id
         )
-        _check(await post_entries(uow, [posting], actor=ACTOR))
+        _check(await post_entries(uow, [posting], actor=ACTOR, expiry=rules.expiry))
         earned = _earned(
             member_id, points, order_id, source="order", status="pending", available_on=row.release_on.isoformat()
         )
@@ -192,7 +196,12 @@ async def _split(uow: LoyaltyUnitOfWork, row: OrderPoints, points: int) -> tuple
 
 
 async def release_pending_points(
-    uow: LoyaltyUnitOfWork, *, as_of: date, batch: int = RELEASE_BATCH, limit: int | None = None
+    uow: LoyaltyUnitOfWork,
+    *,
+    as_of: date,
+    batch: int = RELEASE_BATCH,
+    limit: int | None = None,
+    expiry: ExpiryPolicies = DEFAULT_EXPIRY,
 ) -> Released:
     """Make available the pending points of every order whose release date is on or before `as_of`: per order a
     `pending_released` and an `earn` entry, and, when the member owes points, `owed_settlement`/`owed_settled`
@@ -209,7 +218,7 @@ async def release_pending_points(
         async with uow:
             due = await uow.earning.lock_due(as_of, size, after=after)
             if due:
-                released = await _release(uow, due)
+                released = await _release(uow, due, expiry)
                 await uow.commit()
                 orders, points = orders + len(due), points + released
                 after = (due[-1].release_on, due[-1].order_id)
@@ -219,7 +228,7 @@ async def release_pending_points(
             return Released(as_of=as_of, orders=orders, points=points, more=True)
 
 
-async def _release(uow: LoyaltyUnitOfWork, due: Sequence[OrderPoints]) -> int:
+async def _release(uow: LoyaltyUnitOfWork, due: Sequence[OrderPoints], expiry: ExpiryPolicies) -> int:
     now = datetime.now(UTC)
     refused = await unknown_members(uow, {row.member_id for row in due})
     states = await uow.ledger.lock_accounts([row.member_id for row in due if row.member_id not in refused])
@@ -234,7 +243,7 @@ async def _release(uow: LoyaltyUnitOfWork, due: Sequence[OrderPoints]) -> int:
         postings.extend(_release_postings(row, settled))
         events.append(_released(row, settled))
     if postings:
-        _check(await post_entries(uow, postings, actor=ACTOR))
+        _check(await post_entries(uow, postings, actor=ACTOR, expiry=expiry))
     released = [row for row in due if row.member_id not in refused]
     points = sum(row.pending for row in released)
     await uow.earning.mark([row.order_id for row in released], OrderPointsStatus.RELEASED, now)
@@ -274,7 +283,7 @@ async def on_member_registered(uow: LoyaltyUnitOfWork, event: Event, *, rules: E
     posting = Posting(
         member_id, rules.welcome_points, EntryKind.WELCOME, "开卡礼 welcome gift", f"member:{member_id}:welcome"
     )
-    (result,) = await post_entries(uow, [posting], actor=ACTOR)
+    (result,) = await post_entries(uow, [posting], actor=ACTOR, expiry=rules.expiry)
     _check([result])
     if isinstance(result, Posted) and not result.replayed:
         welcome = _earned(

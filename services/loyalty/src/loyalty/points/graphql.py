@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime, time
 from functools import partial
 from typing import Annotated
 
 import strawberry
 
 from loyalty.context import LoyaltyInfo
+from loyalty.dates import local_day
 from loyalty.directory.errors import UnknownMember
+from loyalty.lots.service import expiring_soon
 from loyalty.points.errors import IdempotencyKeyReused, InsufficientPoints, InvalidAdjustment, LoyaltyErrorCode
+from loyalty.points.lots import LOCAL
 from loyalty.points.models import Bucket, EntryKind
 from loyalty.points.service import Adjustment, account_states, adjust_points_batch, ledger_page, ledger_size
 from loyalty.points.views import AccountState, EntryView, Posted
 from loyalty.scopes import Scope, requires, self_or
+from loyalty.tiers.graphql import MemberTierInfo, TierChangeInfo
+from loyalty.tiers.service import tier_history, tiers_of
 from loyalty.uow import LoyaltyUnitOfWork
 from yutang_shared.connections import (
     DEFAULT_PAGE,
@@ -58,6 +63,12 @@ graphql_enum(
         "OWED_SETTLEMENT": "Newly available points paying owed points back (available, negative).",
         "OWED_SETTLED": "The owed points that settlement paid (owed, negative).",
         "WELCOME": "The card-opening gift (开卡礼) on registration (available, positive).",
+        "EXPIRY": "A lot's remaining points lapsed on its expiry date (available, negative).",
+        "TIER_GIFT": "The gift (升级礼) of an upgrade to a higher tier (available, positive).",
+        "CHECKIN": "The reward of a daily check-in (签到) (available, positive).",
+        "CHECKIN_MAKEUP": "The points a make-up check-in (补签) costs (available, negative).",
+        "POINTS_PAYMENT": "Points held for, then spent on, paying an order (积分抵现) (available, negative).",
+        "POINTS_PAYMENT_RELEASED": "A voided or expired payment hold, given back to its lots (available, positive).",
     },
 )
 graphql_enum(
@@ -190,6 +201,49 @@ class LoyaltyAccount:
     async def owed(self, info: LoyaltyInfo) -> int:
         return (await info.context.loaders(account_by_member_id).load(self.member_id)).owed
 
+    @strawberry.field(
+        description="The member's points expiring within withinDays days (1 to 366) after asOf (default today in "
+        "Asia/Shanghai), by date; what the expiry notice tells them."
+    )
+    async def expiring_soon(
+        self,
+        info: LoyaltyInfo,
+        within_days: Annotated[int, strawberry.argument(description="The window in days.")] = 30,
+        as_of: Annotated[date | None, strawberry.argument(description="The local date; default today.")] = None,
+    ) -> list[ExpiringSoon]:
+        if not 1 <= within_days <= 366:
+            raise BadUserInput("withinDays is 1 to 366")
+        day = local_day(as_of)
+        uow = LoyaltyUnitOfWork(info.context.sessions)
+        (found,) = await expiring_soon(uow, [self.member_id], as_of=day, within_days=within_days)
+        return [
+            ExpiringSoon(
+                points=e.points,
+                expires_at=datetime.combine(e.expires_on, time(), tzinfo=LOCAL),
+                expires_on=e.expires_on,
+            )
+            for e in found
+        ]
+
+    @strawberry.field(
+        description="The member's tier as of asOf (default today): level, qualifying facts over 12 months, the "
+        "next level and what it takes, the next review and any grace period."
+    )
+    async def tier(
+        self,
+        info: LoyaltyInfo,
+        as_of: Annotated[date | None, strawberry.argument(description="The local date; default today.")] = None,
+    ) -> MemberTierInfo:
+        rules = info.context.settings.tier_rules()
+        day = local_day(as_of)
+        (view,) = await tiers_of(LoyaltyUnitOfWork(info.context.sessions), [self.member_id], as_of=day, rules=rules)
+        return MemberTierInfo.of(view, rules)
+
+    @strawberry.field(description="The member's tier changes, newest first (at most 100).")
+    async def tier_history(self, info: LoyaltyInfo) -> list[TierChangeInfo]:
+        changes = await tier_history(LoyaltyUnitOfWork(info.context.sessions), self.member_id)
+        return [TierChangeInfo.of(c) for c in changes]
+
     @strawberry.field(description=f"The member's ledger entries, newest first; at most {MAX_PAGE} a page.")
     async def entries(
         self, info: LoyaltyInfo, first: PageSize = DEFAULT_PAGE, after: After = None
@@ -204,6 +258,15 @@ class LoyaltyAccount:
             cursor=lambda e: LEDGER.cursor(e.created_at, e.id),
             counter=partial(ledger_size, LoyaltyUnitOfWork(info.context.sessions), self.member_id),
         )
+
+
+@strawberry.type(description="Points of a member that expire on one date.")
+class ExpiringSoon:
+    points: int = strawberry.field(description="Points expiring on that date.")
+    expires_at: datetime = strawberry.field(
+        description="When they expire: the start (00:00 Asia/Shanghai) of the first day they are no longer spendable."
+    )
+    expires_on: date = strawberry.field(description="That first day, as a local date.")
 
 
 @strawberry.type
@@ -271,6 +334,7 @@ async def _adjust(info: LoyaltyInfo, inputs: list[AdjustPointsInput]) -> list[Ad
         [item.adjustment() for item in inputs],
         actor=principal_of(info).subject,
         max_points=info.context.settings.max_adjustment_points,
+        expiry=info.context.settings.expiry_policies(),
     )
     return [_payload(result) for result in results]
 

@@ -9,13 +9,14 @@ particular `balance` is the sum of the entries of the available bucket.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     func,
+    text,
 )
 from sqlmodel import Field
 
@@ -45,6 +47,12 @@ class EntryKind(StrEnum):
     OWED_SETTLEMENT = "owed_settlement"  # later earnings paying owed points back (available −)
     OWED_SETTLED = "owed_settled"  # ... and the owed points they paid (owed −)
     WELCOME = "welcome"  # 开卡礼: the card-opening gift on registration (available +)
+    EXPIRY = "expiry"  # a lot's remaining points lapsed at its expiry date (available −)
+    TIER_GIFT = "tier_gift"  # 升级礼: the gift of an upgrade to a tier (available +)
+    CHECKIN = "checkin"  # 签到: the reward of a daily check-in (available +)
+    CHECKIN_MAKEUP = "checkin_makeup"  # 补签: the points a make-up check-in costs (available −)
+    POINTS_PAYMENT = "points_payment"  # 积分抵现: points held for (then spent on) an order's payment (available −)
+    POINTS_PAYMENT_RELEASED = "points_payment_released"  # a voided or expired hold given back to its lots (+)
 
 
 class Bucket(StrEnum):
@@ -132,3 +140,52 @@ class LedgerEntry(Model, table=True):
         default_factory=lambda: datetime.now(UTC),
         sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
     )
+
+
+class PointLot(Model, table=True):
+    """One grant of available points (a lot, 积分批次): how many it gave, how many are left, and the local date it
+    expires on (`expires_on`, the first day it is no longer spendable; null: never). The ledger entry that granted
+    it is `entry_id`. A member's available balance always equals the sum of their lots' `remaining` (a deferred
+    constraint trigger checks it at commit), and a lot's `remaining` its `points` less its consumptions."""
+
+    __tablename__ = "point_lots"
+    __table_args__ = (
+        CheckConstraint("points > 0", name="points_positive"),
+        CheckConstraint("remaining >= 0 AND remaining <= points", name="remaining_within_points"),
+        Index("ix_point_lots_member_open", "member_id", "expires_on", postgresql_where=text("remaining > 0")),
+        Index("ix_point_lots_expires_on_open", "expires_on", postgresql_where=text("remaining > 0")),
+        Index("ix_point_lots_order_id", "order_id"),
+        {"schema": SCHEMA},
+    )
+
+    id: uuid.UUID = Field(primary_key=True)
+    member_id: uuid.UUID = Field(sa_column=Column(Uuid, ForeignKey(f"{SCHEMA}.accounts.member_id"), nullable=False))
+    entry_id: uuid.UUID = Field(
+        sa_column=Column(Uuid, ForeignKey(f"{SCHEMA}.ledger_entries.id"), nullable=False, unique=True)
+    )
+    source: str = Field(sa_column=Column(String(32), nullable=False))
+    points: int = Field(sa_column=Column(BigInteger, nullable=False))
+    remaining: int = Field(sa_column=Column(BigInteger, nullable=False))
+    earned_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    expires_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    order_id: uuid.UUID | None = Field(default=None, sa_column=Column(Uuid, nullable=True))
+
+
+class LotConsumption(Model, table=True):
+    """How many points one ledger entry took from (positive) or gave back to (negative) one lot: a debit's
+    record of the lots it used, soonest-expiring first, and a reversal's or void's of the lots it restored."""
+
+    __tablename__ = "lot_consumptions"
+    __table_args__ = (
+        CheckConstraint("points <> 0", name="points_not_zero"),
+        Index("ix_lot_consumptions_lot_id", "lot_id"),
+        {"schema": SCHEMA},
+    )
+
+    entry_id: uuid.UUID = Field(
+        sa_column=Column(Uuid, ForeignKey(f"{SCHEMA}.ledger_entries.id"), primary_key=True, nullable=False)
+    )
+    lot_id: uuid.UUID = Field(
+        sa_column=Column(Uuid, ForeignKey(f"{SCHEMA}.point_lots.id"), primary_key=True, nullable=False)
+    )
+    points: int = Field(sa_column=Column(BigInteger, nullable=False))

@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, func, literal, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from loyalty.points.lots import Allocation, Lot
 from loyalty.points.models import Account, LedgerEntry
 from loyalty.points.views import AccountState
 
@@ -41,9 +42,11 @@ _BY_KEYS = text(
     "FROM loyalty.ledger_entries "
     "WHERE actor = :actor AND idempotency_key = ANY(CAST(:keys AS varchar[]))"
 )
-# Appends the entries and moves each touched bucket of each account to its last entry's balance_after, in one
-# statement. A key another transaction committed meanwhile is skipped (not raised), and `written` then tells the
-# caller.
+# Appends the entries, moves each touched bucket of each account to its last entry's balance_after, and writes
+# the lots (new lots, existing lots' remaining points, the entries' consumptions), in one statement. A key
+# another transaction committed meanwhile is skipped (not raised), and `written` then tells the caller; the lots
+# are then not written (`complete` is false), since the caller starts over. The consumptions' and lots' foreign
+# keys are checked at the end of the statement, when the entries and new lots are there.
 _APPEND = text(
     """
     WITH entries AS (
@@ -76,12 +79,45 @@ _APPEND = text(
         ) AS t
         WHERE a.member_id = t.member_id
         RETURNING a.member_id
+    ), complete AS (
+        SELECT (SELECT count(*) FROM entries) = cardinality(CAST(:ids AS uuid[])) AS ok
+    ), lots AS (
+        INSERT INTO loyalty.point_lots
+            (id, member_id, entry_id, source, points, remaining, earned_at, expires_on, order_id)
+        SELECT t.* FROM unnest(
+            CAST(:lot_ids AS uuid[]), CAST(:lot_members AS uuid[]), CAST(:lot_entries AS uuid[]),
+            CAST(:lot_sources AS varchar[]), CAST(:lot_points AS bigint[]), CAST(:lot_remaining AS bigint[]),
+            CAST(:lot_earned AS timestamptz[]), CAST(:lot_expires AS date[]), CAST(:lot_orders AS uuid[])
+        ) AS t, complete WHERE complete.ok
+        RETURNING id
+    ), lots_moved AS (
+        UPDATE loyalty.point_lots AS l SET remaining = t.r
+        FROM unnest(CAST(:moved_ids AS uuid[]), CAST(:moved_remaining AS bigint[])) AS t(i, r), complete
+        WHERE l.id = t.i AND complete.ok
+        RETURNING l.id
+    ), used AS (
+        INSERT INTO loyalty.lot_consumptions (entry_id, lot_id, points)
+        SELECT t.* FROM unnest(
+            CAST(:used_entries AS uuid[]), CAST(:used_lots AS uuid[]), CAST(:used_points AS bigint[])
+        ) AS t, complete WHERE complete.ok
+        RETURNING entry_id
     )
-    SELECT (SELECT count(*) FROM entries) AS written, (SELECT count(*) FROM moved) AS moved
+    SELECT (SELECT count(*) FROM entries) AS written, (SELECT count(*) FROM moved) AS moved,
+        (SELECT count(*) FROM lots) + (SELECT count(*) FROM lots_moved) + (SELECT count(*) FROM used) AS lot_rows
     """
 )
 
 
+_OPEN_LOTS = text(
+    "SELECT id, member_id, remaining, expires_on, earned_at, order_id FROM loyalty.point_lots "
+    "WHERE member_id = ANY(CAST(:members AS uuid[])) AND remaining > 0 "
+    "UNION SELECT l.id, l.member_id, l.remaining, l.expires_on, l.earned_at, l.order_id "
+    "FROM loyalty.lot_consumptions AS c JOIN loyalty.point_lots AS l ON l.id = c.lot_id "
+    "WHERE c.entry_id = ANY(CAST(:restores AS uuid[]))"
+)
+_CONSUMED = text(
+    "SELECT entry_id, lot_id, points FROM loyalty.lot_consumptions WHERE entry_id = ANY(CAST(:entries AS uuid[]))"
+)
 # Built once: constructing a statement costs more CPU than running a cached one (every entity fetch reads here).
 _ACCOUNTS_BY_MEMBER_IDS = select(Account).where(col(Account.member_id).in_(bindparam("ids", expanding=True)))
 
@@ -118,9 +154,10 @@ class LedgerRepository:
         rows = await self.session.execute(_BY_KEYS, {"actor": actor, "keys": list(set(keys))})
         return [dict(row) for row in rows.mappings()]
 
-    async def append(self, actor: str, entries: Sequence[dict[str, Any]]) -> int:
-        """Write the entries of one caller and move the balances they touch; how many were written (fewer
-        when another transaction committed one of the keys first: the caller must then start over)."""
+    async def append(self, actor: str, entries: Sequence[dict[str, Any]], allocation: Allocation) -> int:
+        """Write the entries of one caller, move the balances they touch and write the lots `allocation` computed
+        for them; how many entries were written (fewer when another transaction committed one of the keys
+        first: then no lot was written and the caller must start over)."""
 
         def column(name: str) -> list[Any]:
             return [entry[name] for entry in entries]
@@ -137,9 +174,24 @@ class LedgerRepository:
             "reasons": column("reason"),
             "keys": column("idempotency_key"),
             "ats": column("created_at"),
+            **_lot_params(allocation),
         }
         row = (await self.session.execute(_APPEND, params)).one()
         return int(row.written)
+
+    async def lots_for(
+        self, member_ids: Sequence[uuid.UUID], restores: Sequence[uuid.UUID]
+    ) -> tuple[list[Lot], dict[uuid.UUID, list[tuple[uuid.UUID, int]]]]:
+        """The open lots of `member_ids` (accounts locked by the caller) with the lots the `restores` entries
+        consumed, and those entries' net consumption per lot."""
+        params = {"members": sorted(set(member_ids)), "restores": list(set(restores))}
+        lots = [Lot(**dict(row)) for row in (await self.session.execute(_OPEN_LOTS, params)).mappings()]
+        consumed: dict[uuid.UUID, dict[uuid.UUID, int]] = {}
+        if restores:
+            for row in await self.session.execute(_CONSUMED, {"entries": params["restores"]}):
+                per_lot = consumed.setdefault(row.entry_id, {})
+                per_lot[row.lot_id] = per_lot.get(row.lot_id, 0) + int(row.points)
+        return lots, {entry: [(lot, n) for lot, n in per_lot.items() if n > 0] for entry, per_lot in consumed.items()}
 
     async def page(
         self, member_id: uuid.UUID, *, limit: int, before: tuple[datetime, uuid.UUID] | None
@@ -160,3 +212,24 @@ class LedgerRepository:
         """How many entries the member's ledger holds."""
         statement = select(func.count()).select_from(LedgerEntry).where(col(LedgerEntry.member_id) == member_id)
         return int((await self.session.execute(statement)).scalar_one())
+
+
+def _lot_params(allocation: Allocation) -> dict[str, list[Any]]:
+    """The append statement's lot arrays: new lots, moved lots' remaining points, consumptions."""
+    new, moved, used = allocation.new_lots, allocation.remaining, allocation.consumptions
+    return {
+        "lot_ids": [lot.id for lot in new],
+        "lot_members": [lot.member_id for lot in new],
+        "lot_entries": [lot.entry_id for lot in new],
+        "lot_sources": [lot.source for lot in new],
+        "lot_points": [lot.points for lot in new],
+        "lot_remaining": [lot.remaining for lot in new],
+        "lot_earned": [lot.earned_at for lot in new],
+        "lot_expires": [lot.expires_on for lot in new],
+        "lot_orders": [lot.order_id for lot in new],
+        "moved_ids": list(moved),
+        "moved_remaining": list(moved.values()),
+        "used_entries": [entry for entry, _ in used],
+        "used_lots": [lot for _, lot in used],
+        "used_points": list(used.values()),
+    }

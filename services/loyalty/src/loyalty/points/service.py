@@ -10,15 +10,20 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from loyalty.directory.service import unknown_members
+from loyalty.models import OUTBOX
 from loyalty.points.errors import IdempotencyKeyReused, InsufficientPoints
-from loyalty.points.models import EntryKind, bucket_of
+from loyalty.points.lots import Allocation, ExpiryPolicies, LotEntry, allocate
+from loyalty.points.models import Bucket, EntryKind, bucket_of
 from loyalty.points.rules import check_adjustment
 from loyalty.points.views import AccountState, EntryView, Posted, Posting
 from loyalty.uow import LoyaltyUnitOfWork
 from yutang_shared.errors import DomainError
+from yutang_shared.outbox import Event, record
 
 log = logging.getLogger(__name__)
 _ATTEMPTS = 3
+DEFAULT_EXPIRY = ExpiryPolicies()
+BALANCE_CHANGED = "points.balance-changed"
 
 
 class KeyRaced(Exception):
@@ -26,14 +31,18 @@ class KeyRaced(Exception):
 
 
 async def post_entries(
-    uow: LoyaltyUnitOfWork, postings: Sequence[Posting], *, actor: str
+    uow: LoyaltyUnitOfWork, postings: Sequence[Posting], *, actor: str, expiry: ExpiryPolicies = DEFAULT_EXPIRY
 ) -> list[Posted | DomainError]:
     """Write ledger entries for one caller in one transaction: the only way points move.
 
     Locks the members' accounts in id order, looks the caller's keys up, appends each entry and moves the
     bucket its kind names (available balance, pending or owed); answers one result per posting, in order. A key
     already used by this caller with the same request replays its first result; with another request it is
-    IdempotencyKeyReused. A debit its bucket cannot cover is InsufficientPoints; a member the directory does not
+    IdempotencyKeyReused. Every available-balance credit is a lot expiring as `expiry` says for its kind (or gives
+    back the lots of the debit it `restores`); every debit takes from the soonest-expiring lots (an expiry from
+    its lot, a refund's reversal from its order's lot first) and records the lots it used; and each member whose
+    available balance moved gets one `points.balance-changed` event. A debit its bucket cannot cover is
+    InsufficientPoints; a member the directory does not
     hold as active is UnknownMember (checked for the whole batch in one query, in the same transaction). Those
     results are returned, not raised: one refused posting does not hold back the others, and nothing is written
     for it.
@@ -44,11 +53,11 @@ async def post_entries(
     caller rolls back and tries again (a consumer naks the event, which is redelivered and then replays).
     """
     if uow.is_open:
-        return await _write(uow, postings, actor=actor)
+        return await _write(uow, postings, actor=actor, expiry=expiry)
     for attempt in range(1, _ATTEMPTS + 1):
         try:
             async with uow:
-                results = await _write(uow, postings, actor=actor)
+                results = await _write(uow, postings, actor=actor, expiry=expiry)
                 await uow.commit()
             return results
         except KeyRaced:
@@ -56,7 +65,9 @@ async def post_entries(
     raise RuntimeError("idempotency keys kept racing other transactions")
 
 
-async def _write(uow: LoyaltyUnitOfWork, postings: Sequence[Posting], *, actor: str) -> list[Posted | DomainError]:
+async def _write(
+    uow: LoyaltyUnitOfWork, postings: Sequence[Posting], *, actor: str, expiry: ExpiryPolicies
+) -> list[Posted | DomainError]:
     refused = await unknown_members(uow, {p.member_id for p in postings})
     states = await uow.ledger.lock_accounts([p.member_id for p in postings if p.member_id not in refused])
     known = {
@@ -66,6 +77,7 @@ async def _write(uow: LoyaltyUnitOfWork, postings: Sequence[Posting], *, actor: 
     start = datetime.now(UTC)
     results: list[Posted | DomainError] = []
     written: list[dict[str, Any]] = []
+    on_lots: list[LotEntry] = []
     for index, posting in enumerate(postings):
         if (unknown := refused.get(posting.member_id)) is not None:
             results.append(unknown)
@@ -82,15 +94,54 @@ async def _write(uow: LoyaltyUnitOfWork, postings: Sequence[Posting], *, actor: 
         entry = _entry(posting, state.of(bucket), actor=actor, at=start + timedelta(microseconds=index))
         known[posting.idempotency_key] = entry
         written.append(_row(entry))
+        if bucket is Bucket.AVAILABLE:
+            on_lots.append(_on_lots(posting, entry))
         results.append(Posted(entry=entry, balance=state.balance, replayed=False))
-    if written and await uow.ledger.append(actor, written) < len(written):
+    allocation = await _allocate(uow, on_lots, expiry) if on_lots else Allocation()
+    if written and await uow.ledger.append(actor, written, allocation) < len(written):
         raise KeyRaced
+    await record(uow.session, OUTBOX, _balance_changed(on_lots, states))
     for row in written:
         log.info(
             "points posted",
             extra={k: str(row[k]) for k in ("member_id", "points", "balance_after", "kind", "idempotency_key")},
         )
     return results
+
+
+async def _allocate(uow: LoyaltyUnitOfWork, entries: Sequence[LotEntry], expiry: ExpiryPolicies) -> Allocation:
+    """The lots each entry creates, takes from or gives back to (one query loads the lots debits need)."""
+    debtors = [e.member_id for e in entries if e.points < 0]
+    restores = [e.restores for e in entries if e.points > 0 and e.restores is not None]
+    lots, consumed = await uow.ledger.lots_for(debtors, restores) if debtors or restores else ([], {})
+    return allocate(entries, lots, consumed, expiry)
+
+
+def _on_lots(posting: Posting, entry: EntryView) -> LotEntry:
+    return LotEntry(
+        entry_id=entry.id,
+        member_id=posting.member_id,
+        points=posting.points,
+        kind=posting.kind,
+        at=entry.created_at,
+        order_id=posting.order_id,
+        lot_id=posting.lot_id,
+        restores=posting.restores,
+    )
+
+
+def _balance_changed(entries: Sequence[LotEntry], states: dict[uuid.UUID, AccountState]) -> list[Event]:
+    """`points.balance-changed` v1 once per member whose available balance this batch moved."""
+    at = datetime.now(UTC).isoformat()
+    members = dict.fromkeys(e.member_id for e in entries)
+    return [
+        Event(
+            type=BALANCE_CHANGED,
+            aggregate_id=str(member_id),
+            data={"member_id": str(member_id), "available": states[member_id].balance, "changed_at": at},
+        )
+        for member_id in members
+    ]
 
 
 def _entry(posting: Posting, balance_after: int, *, actor: str, at: datetime) -> EntryView:
@@ -154,6 +205,7 @@ async def adjust_points(
     idempotency_key: str,
     actor: str,
     max_points: int,
+    expiry: ExpiryPolicies = DEFAULT_EXPIRY,
 ) -> Posted:
     """Credit (points > 0) or debit (points < 0) a member's balance with a reason, once per idempotency key.
 
@@ -162,14 +214,19 @@ async def adjust_points(
     never goes below zero) or IdempotencyKeyReused; then nothing is written.
     """
     adjustment = Adjustment(member_id, points, reason, idempotency_key)
-    (result,) = await adjust_points_batch(uow, [adjustment], actor=actor, max_points=max_points)
+    (result,) = await adjust_points_batch(uow, [adjustment], actor=actor, max_points=max_points, expiry=expiry)
     if isinstance(result, DomainError):
         raise result
     return result
 
 
 async def adjust_points_batch(
-    uow: LoyaltyUnitOfWork, adjustments: Sequence[Adjustment], *, actor: str, max_points: int
+    uow: LoyaltyUnitOfWork,
+    adjustments: Sequence[Adjustment],
+    *,
+    actor: str,
+    max_points: int,
+    expiry: ExpiryPolicies = DEFAULT_EXPIRY,
 ) -> list[Posted | DomainError]:
     """Credit (points > 0) or debit (points < 0) members' balances with a reason, once per idempotency key, in
     one transaction; one result per adjustment, in order.
@@ -193,7 +250,7 @@ async def adjust_points_batch(
         postings.append(
             Posting(adjustment.member_id, adjustment.points, EntryKind.ADJUSTMENT, reason, adjustment.idempotency_key)
         )
-    posted = iter(await post_entries(uow, postings, actor=actor) if postings else [])
+    posted = iter(await post_entries(uow, postings, actor=actor, expiry=expiry) if postings else [])
     return [next(posted) if result is None else result for result in results]
 
 

@@ -53,7 +53,8 @@ class EntryView:
 @dataclass(frozen=True, slots=True)
 class Posting:
     """A ledger entry to write: who, how many points (signed), what kind (which fixes the bucket it moves), why,
-    under which key, and the order it belongs to if any."""
+    under which key, and the order it belongs to if any. A debit takes from the member's soonest-expiring lots
+    unless it names a `lot_id`; a credit is a new lot unless it `restores` an earlier debit's lots."""
 
     member_id: uuid.UUID
     points: int
@@ -61,6 +62,8 @@ class Posting:
     reason: str
     idempotency_key: str
     order_id: uuid.UUID | None = None
+    lot_id: uuid.UUID | None = None  # an expiry: the lot whose points lapse
+    restores: uuid.UUID | None = None  # a void: the ledger entry whose lots get their points back
 
 
 @dataclass(frozen=True, slots=True)

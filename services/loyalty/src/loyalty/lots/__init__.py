@@ -1,0 +1,1 @@
+"""Points lots: expiry of lapsed lots, points expiring soon, and the lots' reconciliation."""

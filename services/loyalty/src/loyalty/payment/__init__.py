@@ -1,0 +1,1 @@
+"""Points as cash at checkout (积分抵现): quote and hold, capture, void; expired holds release themselves."""
