@@ -18,7 +18,9 @@ from yutang_shared.events.workers import EventWiring
 def create_app(settings: CommunitySettings | None = None) -> Litestar:
     """The app; reads COMMUNITY_* / DATABASE_URL / YUTANG_* settings unless given."""
     settings = settings or CommunitySettings()
-    events = EventWiring(outbox=OUTBOX, inbox=INBOX, subscriptions=[DIRECTORY, ORDERS, TIERS], unit_of_work=CommunityUnitOfWork)
+    events = EventWiring(
+        outbox=OUTBOX, inbox=INBOX, subscriptions=[DIRECTORY, ORDERS, TIERS], unit_of_work=CommunityUnitOfWork
+    )
     return build_app(
         service="community", schema=schema, settings=settings, context=context_factory(settings), events=events
     )

@@ -70,7 +70,9 @@ class Group(Model, table=True):
             postgresql_where=text("status = 'planned'"),
         ),
         # One buffer group per warehouse.
-        Index("uq_groups_one_buffer_per_warehouse", "scope_name", unique=True, postgresql_where=text("type = 'buffer'")),
+        Index(
+            "uq_groups_one_buffer_per_warehouse", "scope_name", unique=True, postgresql_where=text("type = 'buffer'")
+        ),
         {"schema": SCHEMA},
     )
 

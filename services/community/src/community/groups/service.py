@@ -170,8 +170,14 @@ async def plan_group(
     store = None if warehouse is None else clean_scope_name(warehouse)
     async with uow:
         group, _ = await plan_group_in(
-            uow, settings, group_type=group_type, scope_kind=scope_kind, scope_name=scope, as_of=as_of,
-            warehouse=store, steward=steward,
+            uow,
+            settings,
+            group_type=group_type,
+            scope_kind=scope_kind,
+            scope_name=scope,
+            as_of=as_of,
+            warehouse=store,
+            steward=steward,
         )
         view = GroupView.of(group)
         await uow.commit()
@@ -209,7 +215,10 @@ async def activate_group(
             group.steward = steward
             await uow.groups.save(group)
         await uow.tasks.close_open(
-            kind=TaskKind.CREATE_GROUP, group_id=group.id, member_id=None, status=TaskStatus.DONE,
+            kind=TaskKind.CREATE_GROUP,
+            group_id=group.id,
+            member_id=None,
+            status=TaskStatus.DONE,
             outcome=f"opened as {chat}",
         )
         view = GroupView.of(group)

@@ -50,8 +50,14 @@ async def sunset_group(
         buffer = await uow.groups.buffer_of(group.warehouse)
         if buffer is None:
             buffer, _ = await plan_group_in(
-                uow, settings, group_type=GroupType.BUFFER, scope_kind=ScopeKind.WAREHOUSE,
-                scope_name=group.warehouse, as_of=as_of, warehouse=group.warehouse, steward=group.steward,
+                uow,
+                settings,
+                group_type=GroupType.BUFFER,
+                scope_kind=ScopeKind.WAREHOUSE,
+                scope_name=group.warehouse,
+                as_of=as_of,
+                warehouse=group.warehouse,
+                steward=group.steward,
             )
         tasks = [_notice(settings, group, buffer, as_of)]
         week = None
@@ -74,8 +80,13 @@ def _notice(settings: CommunitySettings, group: Group, buffer: Group, as_of: dat
     due = task_rules.due_on(as_of, settings.task_due_days)
     dissolve_on = add_months(group.opened_on or as_of, 8)
     return NewTask(
-        key=f"notice:{group.id}", kind=TaskKind.POST_NOTICE, group_id=group.id, target_group_id=buffer.id,
-        as_of=as_of, due_on=due, assignee=group.steward,
+        key=f"notice:{group.id}",
+        kind=TaskKind.POST_NOTICE,
+        group_id=group.id,
+        target_group_id=buffer.id,
+        as_of=as_of,
+        due_on=due,
+        assignee=group.steward,
         message=task_rules.message(
             TaskKind.POST_NOTICE, group=group.name, dissolve_on=dissolve_on, target=buffer.name, due=due
         ),
@@ -89,6 +100,13 @@ def _task(
     key = f"move:{group.id}:{member}" if kind is TaskKind.MOVE_TO_BUFFER else f"dissolve:{group.id}"
     values = {"group": group.name, "target": buffer.name, "due": due, "member": task_rules.short_member(member)}
     return NewTask(
-        key=key, kind=kind, group_id=group.id, member_id=member, target_group_id=buffer.id, as_of=as_of,
-        due_on=due, assignee=group.steward, message=task_rules.message(kind, **values),
+        key=key,
+        kind=kind,
+        group_id=group.id,
+        member_id=member,
+        target_group_id=buffer.id,
+        as_of=as_of,
+        due_on=due,
+        assignee=group.steward,
+        message=task_rules.message(kind, **values),
     )

@@ -7,14 +7,15 @@ import logging
 import uuid
 from collections.abc import Sequence
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import text
 
 from community.directory.errors import UnknownMember
 from community.directory.service import require_active
 from community.groups.errors import GroupNotActive
-from community.groups.models import Group, GroupStatus
+from community.config import CommunitySettings
+from community.groups.models import Group, GroupStatus, GroupType, ScopeKind
 from community.groups.repository import Position
 from community.groups.rules import QR_CODE_MAX_GROUPS, QR_JOIN_LIMIT, WECOM_MAX_MEMBERS
 from community.groups.views import GroupView
@@ -76,6 +77,25 @@ async def add_members(
     return added
 
 
+async def plan_next_when_full(uow: CommunityUnitOfWork, settings: CommunitySettings | None, group: Group) -> None:
+    """A basic group that just filled plans the next numbered group of its scope (a create-group task), once:
+    never two planned at once (see `plan_group_in`). Without settings (some internal callers) nothing is planned."""
+    if settings is None or group.type != GroupType.BASIC.value or group.member_count < group.capacity:
+        return
+    from community.groups.service import plan_group_in  # groups.service imports this feature's errors
+
+    await plan_group_in(
+        uow,
+        settings,
+        group_type=GroupType.BASIC,
+        scope_kind=ScopeKind(group.scope_kind),
+        scope_name=group.scope_name,
+        as_of=date.today(),
+        warehouse=group.warehouse,
+        steward=group.steward,
+    )
+
+
 async def remove_members(uow: CommunityUnitOfWork, group: Group, member_ids: Sequence[uuid.UUID]) -> int:
     """Take members out of the (locked) group, with their events; members not in it are ignored. How many left."""
     gone = [m for m in member_ids if await uow.memberships.remove(group.id, m)]
@@ -86,7 +106,12 @@ async def remove_members(uow: CommunityUnitOfWork, group: Group, member_ids: Seq
 
 
 async def join_group(
-    uow: CommunityUnitOfWork, *, group_id: uuid.UUID, member_id: uuid.UUID, channel: JoinChannel
+    uow: CommunityUnitOfWork,
+    *,
+    group_id: uuid.UUID,
+    member_id: uuid.UUID,
+    channel: JoinChannel,
+    settings: CommunitySettings | None = None,
 ) -> Joining:
     """Put a member into an active group through a channel, as an ordinary member.
 
@@ -104,6 +129,7 @@ async def join_group(
         if existing is not None:
             return Joining(GroupView.of(group), MembershipView.of(existing), already_member=True)
         (membership,) = await add_members(uow, group, [member_id], channel)
+        await plan_next_when_full(uow, settings, group)
         joining = Joining(GroupView.of(group), MembershipView.of(membership), already_member=False)
         await uow.commit()
     log.info("member joined group", extra={"group_id": str(group_id), "member_id": str(member_id)})
@@ -140,7 +166,12 @@ async def set_group_role(
 
 
 async def sync_group_members(
-    uow: CommunityUnitOfWork, *, chat_id: str, member_ids: Sequence[uuid.UUID], channel: JoinChannel
+    uow: CommunityUnitOfWork,
+    *,
+    chat_id: str,
+    member_ids: Sequence[uuid.UUID],
+    channel: JoinChannel,
+    settings: CommunitySettings | None = None,
 ) -> Synced:
     """Make the group with this WeCom chat id hold exactly `member_ids` (its member list from WeCom events or an
     import): members not in it join through `channel`, members missing from the list quit. Idempotent: the same
@@ -159,6 +190,7 @@ async def sync_group_members(
             raise UnknownMember(min(unknown))
         left = await remove_members(uow, group, sorted(present - wanted))
         await add_members(uow, group, joining, channel)
+        await plan_next_when_full(uow, settings, group)
         synced = Synced(GroupView.of(group), joined=len(joining), left=left)
         await uow.commit()
     log.info("group synced", extra={"group_id": str(synced.group.id), "joined": synced.joined, "left": left})
@@ -170,7 +202,9 @@ async def attach_join_qr(uow: CommunityUnitOfWork, *, code: str, group_id: uuid.
     the code is locked (advisory) so concurrent attachments count each other. Idempotent for a group it serves.
     Raises GroupNotFound or QrCodeFull."""
     async with uow:
-        await uow.session.execute(text("SELECT pg_advisory_xact_lock(:k, hashtext(:code))"), {"k": _QR_LOCK, "code": code})
+        await uow.session.execute(
+            text("SELECT pg_advisory_xact_lock(:k, hashtext(:code))"), {"k": _QR_LOCK, "code": code}
+        )
         if await uow.groups.get(group_id) is None:
             raise GroupNotFound("no group has this id", group_id=group_id)
         served = await uow.memberships.qr_groups(code)

@@ -64,7 +64,9 @@ class TaskRepository:
         return existing, False
 
     async def by_key(self, key: str) -> OperatorTask | None:
-        return (await self.session.execute(select(OperatorTask).where(col(OperatorTask.key) == key))).scalar_one_or_none()
+        return (
+            await self.session.execute(select(OperatorTask).where(col(OperatorTask.key) == key))
+        ).scalar_one_or_none()
 
     async def open_invite(self, member_id: uuid.UUID) -> OperatorTask | None:
         """The member's open invitation, if any."""

@@ -31,8 +31,18 @@ class TaskView:
     @classmethod
     def of(cls, row: OperatorTask) -> TaskView:
         return cls(
-            id=row.id, key=row.key, kind=TaskKind(row.kind), group_id=row.group_id, member_id=row.member_id,
-            target_group_id=row.target_group_id, assignee=row.assignee, as_of=row.as_of, due_on=row.due_on,
-            message=row.message, status=TaskStatus(row.status), outcome=row.outcome, closed_by=row.closed_by,
+            id=row.id,
+            key=row.key,
+            kind=TaskKind(row.kind),
+            group_id=row.group_id,
+            member_id=row.member_id,
+            target_group_id=row.target_group_id,
+            assignee=row.assignee,
+            as_of=row.as_of,
+            due_on=row.due_on,
+            message=row.message,
+            status=TaskStatus(row.status),
+            outcome=row.outcome,
+            closed_by=row.closed_by,
             created_at=row.created_at,
         )

@@ -33,8 +33,11 @@ class VipRepository:
         statement = insert(EntryException).values(values)
         statement = statement.on_conflict_do_update(
             index_elements=["member_id", "group_type"],
-            set_={"reason": statement.excluded.reason, "note": statement.excluded.note,
-                  "approver": statement.excluded.approver},
+            set_={
+                "reason": statement.excluded.reason,
+                "note": statement.excluded.note,
+                "approver": statement.excluded.approver,
+            },
         ).returning(EntryException)
         return (await self.session.execute(statement)).scalar_one()
 
@@ -56,5 +59,7 @@ class VipRepository:
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def clear_warning(self, group_id: uuid.UUID, member_id: uuid.UUID) -> bool:
-        statement = delete(VipWarning).where(col(VipWarning.group_id) == group_id, col(VipWarning.member_id) == member_id)
+        statement = delete(VipWarning).where(
+            col(VipWarning.group_id) == group_id, col(VipWarning.member_id) == member_id
+        )
         return bool((await self.session.execute(statement)).rowcount)  # type: ignore[attr-defined]

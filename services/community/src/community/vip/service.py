@@ -61,8 +61,14 @@ async def invite_in(
     target = next((g for g in groups if g.member_count + held.get(g.id, 0) < g.capacity), None)
     if target is None:
         target, _ = await plan_group_in(
-            uow, settings, group_type=GroupType.VIP, scope_kind=kind, scope_name=name, as_of=as_of,
-            warehouse=scope.warehouse, steward=scope.steward,
+            uow,
+            settings,
+            group_type=GroupType.VIP,
+            scope_kind=kind,
+            scope_name=name,
+            as_of=as_of,
+            warehouse=scope.warehouse,
+            steward=scope.steward,
         )
     due = task_rules.due_on(as_of, settings.task_due_days)
     task, created = await uow.tasks.add(
@@ -109,7 +115,9 @@ async def graduate_batch(
             _, _, new = await invite_in(uow, settings, member_id=member_id, scope=group, as_of=as_of)
             created, unchanged = created + new, unchanged + (not new)
         await uow.commit()
-    return BatchOutcome(len(page), created, unchanged, skipped, page[-1] if len(page) == min(limit, BATCH_MAX) else None)
+    return BatchOutcome(
+        len(page), created, unchanged, skipped, page[-1] if len(page) == min(limit, BATCH_MAX) else None
+    )
 
 
 async def review_batch(
@@ -134,14 +142,19 @@ async def review_batch(
         page = await uow.memberships.member_page(group_id, limit=min(limit, BATCH_MAX), after=after)
         standing = await verdicts(uow, settings, page, as_of)
         warned = await uow.vip.warnings(group_id, page)
-        buffer = await uow.groups.buffer_of(group.warehouse) if group.warehouse and settings.vip_removed_to_buffer else None
+        buffer = (
+            await uow.groups.buffer_of(group.warehouse) if group.warehouse and settings.vip_removed_to_buffer else None
+        )
         created = unchanged = skipped = 0
         for member_id in page:
             if standing[member_id].qualifies:
                 if await uow.vip.clear_warning(group_id, member_id):
                     await uow.tasks.close_open(
-                        kind=TaskKind.WARN_MEMBER, group_id=group_id, member_id=member_id,
-                        status=TaskStatus.SKIPPED, outcome="qualifies again",
+                        kind=TaskKind.WARN_MEMBER,
+                        group_id=group_id,
+                        member_id=member_id,
+                        status=TaskStatus.SKIPPED,
+                        outcome="qualifies again",
                     )
                 skipped += 1
                 continue
@@ -154,7 +167,9 @@ async def review_batch(
             _, new = await uow.tasks.add(task)
             created, unchanged = created + new, unchanged + (not new)
         await uow.commit()
-    return BatchOutcome(len(page), created, unchanged, skipped, page[-1] if len(page) == min(limit, BATCH_MAX) else None)
+    return BatchOutcome(
+        len(page), created, unchanged, skipped, page[-1] if len(page) == min(limit, BATCH_MAX) else None
+    )
 
 
 def _review_task(
@@ -172,7 +187,11 @@ def _review_task(
         until = warned_on_plus(as_of, settings.vip_review_grace_days)
         return NewTask(
             key=f"vip-warn:{group.id}:{member_id}:{as_of}",
-            kind=TaskKind.WARN_MEMBER, group_id=group.id, member_id=member_id, as_of=as_of, due_on=due,
+            kind=TaskKind.WARN_MEMBER,
+            group_id=group.id,
+            member_id=member_id,
+            as_of=as_of,
+            due_on=due,
             assignee=group.steward,
             message=task_rules.message(TaskKind.WARN_MEMBER, member=member, grace_until=until, group=group.name),
         )
@@ -181,8 +200,13 @@ def _review_task(
     then = f"，并拉入缓冲群「{buffer.name}」" if buffer is not None else ""
     return NewTask(
         key=f"vip-remove:{group.id}:{member_id}:{warned_on}",
-        kind=TaskKind.REMOVE_MEMBER, group_id=group.id, member_id=member_id, as_of=as_of, due_on=due,
-        assignee=group.steward, target_group_id=None if buffer is None else buffer.id,
+        kind=TaskKind.REMOVE_MEMBER,
+        group_id=group.id,
+        member_id=member_id,
+        as_of=as_of,
+        due_on=due,
+        assignee=group.steward,
+        target_group_id=None if buffer is None else buffer.id,
         message=task_rules.message(TaskKind.REMOVE_MEMBER, member=member, group=group.name, then=then, due=due),
     )
 
@@ -219,8 +243,9 @@ async def grant_entry_exception(
     async with uow:
         await require_active(uow, member_id)
         row = await uow.vip.grant_exception(
-            EntryException(member_id=member_id, group_type=group_type.value, reason=reason.value, note=note,
-                           approver=approver)
+            EntryException(
+                member_id=member_id, group_type=group_type.value, reason=reason.value, note=note, approver=approver
+            )
         )
         await uow.commit()
     return row
@@ -243,8 +268,12 @@ async def apply_for_vip(
         await require_active(uow, member_id)
         verdict = (await verdicts(uow, settings, [member_id], as_of))[member_id]
         application = VipApplication(
-            member_id=member_id, wechat_id=wechat_id, mobile_last4=None if mobile is None else mobile[-4:],
-            as_of=as_of, status=ApplicationStatus.REFUSED.value, reason=verdict.reason,
+            member_id=member_id,
+            wechat_id=wechat_id,
+            mobile_last4=None if mobile is None else mobile[-4:],
+            as_of=as_of,
+            status=ApplicationStatus.REFUSED.value,
+            reason=verdict.reason,
         )
         if not verdict.qualifies:
             await uow.vip.add_application(application)
