@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
-
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, insert, literal, select, text, tuple_, update

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
-
 from datetime import date
 
 from community.config import CommunitySettings

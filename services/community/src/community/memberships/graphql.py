@@ -17,11 +17,10 @@ import strawberry
 
 from community.context import CommunityInfo
 from community.directory.errors import UnknownMember
-from community.groups.errors import CommunityErrorCode
+from community.groups.errors import CommunityErrorCode, GroupNotActive
+from community.groups.models import GroupStatus
 from community.groups.repository import Position
 from community.groups.views import GroupView
-from community.groups.errors import GroupNotActive
-from community.groups.models import GroupStatus
 from community.memberships.errors import GroupFull, GroupNotFound, NotAMember, QrCodeFull, QrJoinsClosed
 from community.memberships.models import GroupRole, JoinChannel
 from community.memberships.service import (

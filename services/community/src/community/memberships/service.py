@@ -6,15 +6,14 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
-
 from datetime import UTC, date, datetime
 
 from sqlalchemy import text
 
+from community.config import CommunitySettings
 from community.directory.errors import UnknownMember
 from community.directory.service import require_active
 from community.groups.errors import GroupNotActive
-from community.config import CommunitySettings
 from community.groups.models import Group, GroupStatus, GroupType, ScopeKind
 from community.groups.repository import Position
 from community.groups.rules import QR_CODE_MAX_GROUPS, QR_JOIN_LIMIT, WECOM_MAX_MEMBERS

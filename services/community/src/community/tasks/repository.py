@@ -51,7 +51,12 @@ class TaskRepository:
     async def add(self, task: NewTask) -> tuple[OperatorTask, bool]:
         """The task with this key: added now (True), or the one already there (False). A second open invitation
         for the same member conflicts too, and then the open one comes back."""
-        values = {**{f: getattr(task, f) for f in NewTask.__slots__}, "kind": task.kind.value, "id": uuid.uuid4(), "status": TaskStatus.OPEN.value}
+        values = {
+            **{f: getattr(task, f) for f in NewTask.__slots__},
+            "kind": task.kind.value,
+            "id": uuid.uuid4(),
+            "status": TaskStatus.OPEN.value,
+        }
         statement = insert(OperatorTask).values(values).on_conflict_do_nothing().returning(OperatorTask)
         added = (await self.session.execute(statement)).scalar_one_or_none()
         if added is not None:

@@ -12,7 +12,8 @@ TEMPLATES: dict[TaskKind, str] = {
     TaskKind.POST_NOTICE: "请在「{group}」发布解散通知：本群将于 {dissolve_on} 起分批解散，欢迎加入缓冲群「{target}」"
     "继续获取福利，并关注小程序和公众号。截止 {due}。",
     TaskKind.INVITE_MEMBER: "请邀请会员 {member} 加入 VIP 群「{target}」（群内或私聊邀请）。截止 {due}。",
-    TaskKind.WARN_MEMBER: "请提醒 VIP 会员 {member}：近期消费未达 VIP 标准，{grace_until} 前仍未达标将移出「{group}」。",
+    TaskKind.WARN_MEMBER: "请提醒 VIP 会员 {member}：近期消费未达 VIP 标准，"
+    "{grace_until} 前仍未达标将移出「{group}」。",
     TaskKind.REMOVE_MEMBER: "请将会员 {member} 移出「{group}」{then}。截止 {due}。",
     TaskKind.MOVE_TO_BUFFER: "请将会员 {member} 从「{group}」拉入缓冲群「{target}」。截止 {due}。",
     TaskKind.DISSOLVE_GROUP: "请解散客户群「{group}」（成员已转入「{target}」）。截止 {due}。",

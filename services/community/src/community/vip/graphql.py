@@ -12,9 +12,9 @@ import strawberry
 from community.context import CommunityInfo
 from community.groups.errors import CommunityErrorCode
 from community.groups.graphql import InvalidGroupError, WrongPhaseError
+from community.groups.models import GroupType
 from community.lifecycle.service import sunset_group
 from community.memberships.graphql import GroupNotFoundError, UnknownMemberError
-from community.groups.models import GroupType
 from community.scopes import Scope, requires
 from community.uow import CommunityUnitOfWork
 from community.vip.errors import NotQualified
