@@ -118,7 +118,7 @@ async def test_graduation_runs_only_in_months_4_to_6_and_twice_changes_nothing(s
         )
     first = await graduate_batch(CommunityUnitOfWork(sessions), SETTINGS, group_id=basic.id, as_of=TODAY, limit=2)
     rest = await graduate_batch(
-        CommunityUnitOfWork(sessions), SETTINGS, group_id=basic.id, as_of=TODAY, limit=2, after=first.next_after
+        CommunityUnitOfWork(sessions), SETTINGS, group_id=basic.id, as_of=TODAY, limit=3, after=first.next_after
     )
     again = await graduate_batch(CommunityUnitOfWork(sessions), SETTINGS, group_id=basic.id, as_of=TODAY, limit=100)
 

@@ -65,4 +65,4 @@ class FactRepository:
     async def tiers(self, member_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
         """Each member's tier level, where loyalty announced one."""
         statement = select(col(TierFact.member_id), col(TierFact.level)).where(col(TierFact.member_id).in_(member_ids))
-        return dict((await self.session.execute(statement)).tuples())
+        return dict(list((await self.session.execute(statement)).tuples()))

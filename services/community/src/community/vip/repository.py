@@ -25,7 +25,7 @@ class VipRepository:
         statement = select(col(EntryException.member_id), col(EntryException.reason)).where(
             col(EntryException.member_id).in_(member_ids), col(EntryException.group_type) == group_type
         )
-        return dict((await self.session.execute(statement)).tuples())
+        return dict(list((await self.session.execute(statement)).tuples()))
 
     async def grant_exception(self, row: EntryException) -> EntryException:
         """Log (or replace) a member's exception for a group type."""
@@ -50,7 +50,7 @@ class VipRepository:
         statement = select(col(VipWarning.member_id), col(VipWarning.warned_on)).where(
             col(VipWarning.group_id) == group_id, col(VipWarning.member_id).in_(member_ids)
         )
-        return dict((await self.session.execute(statement)).tuples())
+        return dict(list((await self.session.execute(statement)).tuples()))
 
     async def warn(self, group_id: uuid.UUID, member_id: uuid.UUID, warned_on: date) -> bool:
         """Record the warning once; False when the member was already warned."""
