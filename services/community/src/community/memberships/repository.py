@@ -134,8 +134,8 @@ class MembershipRepository:
         other = aliased(GroupMembership)
         statement = (
             select(func.count(func.distinct(col(GroupMembership.member_id))))
-            .join(other, other.member_id == col(GroupMembership.member_id))
-            .join(Group, col(Group.id) == other.group_id)
+            .join(other, col(other.member_id) == col(GroupMembership.member_id))
+            .join(Group, col(Group.id) == col(other.group_id))
             .where(
                 col(GroupMembership.group_id) == group_id,
                 col(Group.type) == group_type.value,

@@ -26,7 +26,16 @@ from community.tasks.repository import TaskFilter
 from community.tasks.service import complete_task, expire_tasks, skip_task, task_page, tasks_by_ids
 from community.tasks.views import TaskView
 from community.uow import CommunityUnitOfWork
-from yutang_shared.connections import DEFAULT_PAGE, After, Connection, Keyset, PageSize, page_of, page_size
+from yutang_shared.connections import (
+    DEFAULT_PAGE,
+    After,
+    Connection,
+    CursorValue,
+    Keyset,
+    PageSize,
+    page_of,
+    page_size,
+)
 from yutang_shared.enums import graphql_enum
 from yutang_shared.errors import Error, Unauthenticated, error_handlers
 
@@ -116,7 +125,9 @@ class TaskFilterInput:
     assignee: str | None = strawberry.field(default=None, description="Only tasks for this staff member.")
 
 
-async def _page(info: CommunityInfo, where: TaskFilter, first: int, after: str | None) -> Connection[OperatorTask]:
+async def _page(
+    info: CommunityInfo, where: TaskFilter, first: int, after: CursorValue | None
+) -> Connection[OperatorTask]:
     limit = page_size(first)
     rows = await task_page(
         CommunityUnitOfWork(info.context.sessions), where, limit=limit + 1, after=TASKS.position(after)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, Column, Date, DateTime, ForeignKey, String, Text, Uuid, func
@@ -39,7 +39,10 @@ class EntryException(Model, table=True):
     reason: str = Field(sa_column=Column(String(32), nullable=False))
     note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     approver: str = Field(sa_column=Column(String(128), nullable=False))
-    granted_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()))
+    granted_at: datetime = Field(
+        default_factory=lambda: datetime.now(UTC),
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
 
 
 class VipApplication(Model, table=True):
@@ -56,7 +59,10 @@ class VipApplication(Model, table=True):
     status: str = Field(sa_column=Column(String(16), nullable=False))
     reason: str = Field(sa_column=Column(Text, nullable=False))
     task_id: uuid.UUID | None = Field(default=None, sa_column=Column(Uuid, nullable=True))
-    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()))
+    created_at: datetime = Field(
+        default_factory=lambda: datetime.now(UTC),
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
 
 
 class VipWarning(Model, table=True):

@@ -31,15 +31,16 @@ class VipRepository:
         """Log (or replace) a member's exception for a group type."""
         values = {c: getattr(row, c) for c in ("member_id", "group_type", "reason", "note", "approver")}
         statement = insert(EntryException).values(values)
-        statement = statement.on_conflict_do_update(
+        upsert = statement.on_conflict_do_update(
             index_elements=["member_id", "group_type"],
             set_={
                 "reason": statement.excluded.reason,
                 "note": statement.excluded.note,
                 "approver": statement.excluded.approver,
             },
-        ).returning(EntryException)
-        return (await self.session.execute(statement)).scalar_one()
+        )
+        granted: EntryException = (await self.session.execute(upsert.returning(EntryException))).scalar_one()
+        return granted
 
     async def add_application(self, row: VipApplication) -> None:
         self.session.add(row)
