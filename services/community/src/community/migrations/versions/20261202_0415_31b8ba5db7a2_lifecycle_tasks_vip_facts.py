@@ -17,7 +17,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 OLD_ROLES = "'owner', 'opinion_leader', 'admin', 'steward', 'member'"
-ROLES = OLD_ROLES + ", 'content_editor'"
+ROLES = "'owner', 'opinion_leader', 'admin', 'steward', 'content_editor', 'member'"
 OLD_CHANNELS = (
     "'street_promotion', 'store_qr', 'dm_flyer_qr', 'friend_invite', 'activity_page', 'ads', 'official_account_menu'"
 )
