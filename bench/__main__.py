@@ -1,6 +1,7 @@
 """Starts a private stack (embedded PostgreSQL, three subgraphs, the gateway) and runs every benchmark.
 
 python -m bench [--rounds 3] [--seconds 2.5] [--only-points] [--import-members N] [--import-orders N]
+    [--graduation-members N] [--only-graduation]
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ def _settings(argv: list[str] | None) -> Settings:
     parser.add_argument("--only-points", action="store_true", help="only the order → points latency (P7)")
     parser.add_argument("--import-members", type=int, default=defaults.import_members, help="bulk import size")
     parser.add_argument("--import-orders", type=int, default=defaults.import_orders, help="bulk import size")
+    parser.add_argument(
+        "--graduation-members", type=int, default=defaults.graduation_members, help="VIP graduation size (100000)"
+    )
+    parser.add_argument("--only-graduation", action="store_true", help="only VIP graduation (flow vs no Prefect)")
     args = parser.parse_args(argv)
     return Settings(
         rounds=args.rounds,
@@ -36,6 +41,8 @@ def _settings(argv: list[str] | None) -> Settings:
         only_points=args.only_points,
         import_members=args.import_members,
         import_orders=args.import_orders,
+        graduation_members=args.graduation_members,
+        only_graduation=args.only_graduation,
     )
 
 

@@ -14,7 +14,7 @@ from community.groups.errors import CommunityErrorCode
 from community.groups.graphql import InvalidGroupError, WrongPhaseError
 from community.groups.models import GroupType
 from community.lifecycle.service import sunset_group
-from community.memberships.graphql import GroupNotFoundError, UnknownMemberError
+from community.memberships.graphql import GroupFullError, GroupNotFoundError, UnknownMemberError
 from community.scopes import Scope, requires
 from community.uow import CommunityUnitOfWork
 from community.vip.errors import NotQualified
@@ -98,7 +98,7 @@ SunsetBasicGroupPayload = Annotated[
     strawberry.union("SunsetBasicGroupPayload", description="The outcome of sunsetBasicGroup."),
 ]
 ApplyForVipPayload = Annotated[
-    ApplyForVipSuccess | NotQualifiedError | UnknownMemberError | InvalidGroupError,
+    ApplyForVipSuccess | NotQualifiedError | UnknownMemberError | InvalidGroupError | GroupFullError,
     strawberry.union("ApplyForVipPayload", description="The outcome of applyForVip."),
 ]
 GrantEntryExceptionPayload = Annotated[
@@ -169,7 +169,8 @@ class Mutation:
 
     @strawberry.mutation(
         description="A member applies for a VIP group with their contact; checked against the entry rule on `asOf` "
-        "(today when omitted). Qualified: an invitation task. Refused: NotQualifiedError saying why. Needs "
+        "(today when omitted). Qualified: an invitation task (GroupFullError while every VIP group of the scope, "
+        "the planned one included, is full). Refused: NotQualifiedError saying why. Needs "
         "groups:write.",
         permission_classes=[requires(Scope.GROUPS_WRITE)],
     )

@@ -18,7 +18,7 @@ from community.groups.models import Group, GroupStatus, GroupType, ScopeKind
 from community.groups.rules import Phase
 from community.groups.service import plan_group_in
 from community.groups.views import GroupView
-from community.memberships.errors import GroupNotFound
+from community.memberships.errors import GroupFull, GroupNotFound
 from community.tasks import rules as task_rules
 from community.tasks.models import TaskKind, TaskStatus
 from community.tasks.repository import NewTask
@@ -51,10 +51,12 @@ async def verdicts(
 
 async def invite_in(
     uow: CommunityUnitOfWork, settings: CommunitySettings, *, member_id: uuid.UUID, scope: Group, as_of: date
-) -> tuple[uuid.UUID, uuid.UUID, bool]:
+) -> tuple[uuid.UUID, uuid.UUID, bool] | None:
     """In the open unit of work (holding the VIP scope's lock): an invitation task into a VIP group of the basic
     group `scope`'s scope with a free seat (members plus open invitations), planning the next VIP group when all
-    are full. (task id, target group id, created now)."""
+    are full. (task id, target group id, created now); None when even the planned group's seats are all held
+    (never two planned at once: the member is invited on a later run, once staff opened it and the next is
+    planned)."""
     kind, name = ScopeKind(scope.scope_kind), scope.scope_name
     groups = await uow.groups.open_of_scope(GroupType.VIP, kind, name)
     held = await uow.tasks.open_invites_to([g.id for g in groups])
@@ -112,8 +114,11 @@ async def graduate_batch(
             if member_id in in_vip or not standing[member_id].qualifies:
                 skipped += 1
                 continue
-            _, _, new = await invite_in(uow, settings, member_id=member_id, scope=group, as_of=as_of)
-            created, unchanged = created + new, unchanged + (not new)
+            invited = await invite_in(uow, settings, member_id=member_id, scope=group, as_of=as_of)
+            if invited is None:
+                skipped += 1
+                continue
+            created, unchanged = created + invited[2], unchanged + (not invited[2])
         await uow.commit()
     return BatchOutcome(
         len(page), created, unchanged, skipped, page[-1] if len(page) == min(limit, BATCH_MAX) else None
@@ -281,7 +286,10 @@ async def apply_for_vip(
             raise NotQualified(verdict.reason, spent_fen=verdict.spent_fen, needed_fen=settings.vip_min_spend_fen)
         home = await _home_group(uow, member_id)
         await uow.groups.lock_scope(GroupType.VIP, ScopeKind(home.scope_kind), home.scope_name)
-        task_id, target, _ = await invite_in(uow, settings, member_id=member_id, scope=home, as_of=as_of)
+        invited = await invite_in(uow, settings, member_id=member_id, scope=home, as_of=as_of)
+        if invited is None:
+            raise GroupFull("every VIP group of this scope is full; the next one is being opened", capacity=0)
+        task_id, target, _ = invited
         application.status, application.task_id = ApplicationStatus.INVITED.value, task_id
         await uow.vip.add_application(application)
         await uow.commit()
