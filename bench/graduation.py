@@ -16,9 +16,9 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 
 from community.groups.rules import add_months
 from yutang_dev.keys import KeyPaths
@@ -26,6 +26,7 @@ from yutang_dev.stack import Ports
 from yutang_shared.auth import Role, issue_token
 
 GROUP_SIZE = 400
+T = TypeVar("T")
 QUALIFY_EVERY = 10
 
 
@@ -119,19 +120,34 @@ def without_prefect(as_of: date) -> dict[str, int]:
     from yutang_flows.vip_graduation import graduate_group
 
     totals = {"groups": 0, "scanned": 0, "created": 0, "unchanged": 0}
-    for group in list_groups.fn("BASIC", as_of):
+    for group in _retried(list_groups.fn, "BASIC", as_of):
         if group["phase"] != "LAYER":
             continue
         totals["groups"] += 1
         after: str | None = None
         while True:
-            batch = graduate_group.fn(group["id"], group["name"], as_of, after)
+            batch = _retried(graduate_group.fn, group["id"], group["name"], as_of, after)
             for key in ("scanned", "created", "unchanged"):
                 totals[key] += batch[key]
             after = batch["nextAfter"]
             if after is None:
                 break
     return totals
+
+
+def _retried(call: Callable[..., T], *args: Any) -> T:
+    """The call with the flow tasks' retry policy (3 retries after 1, 5 and 15 s, only for transient errors), so
+    both sides survive the same hiccups."""
+    from yutang_flows.group_bonus import is_permanent
+
+    for delay in (1, 5, 15, None):
+        try:
+            return call(*args)
+        except Exception as error:
+            if delay is None or is_permanent(error):
+                raise
+            time.sleep(delay)
+    raise AssertionError("unreachable")
 
 
 def with_prefect(as_of: date) -> dict[str, int]:
