@@ -19,7 +19,7 @@ from community.tasks import rules as task_rules
 from community.tasks.models import TaskKind
 from community.tasks.repository import NewTask
 from community.uow import CommunityUnitOfWork
-from community.vip.service import _group_in_phase
+from community.vip.service import group_in_phase
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +44,7 @@ async def sunset_group(
     planned when it has none. Raises GroupNotFound, InvalidGroup (not an active basic group, or no warehouse) or
     WrongPhase (before month 7)."""
     async with uow:
-        group = await _group_in_phase(uow, group_id, as_of, {Phase.NOTICE, Phase.DISSOLVE})
+        group = await group_in_phase(uow, group_id, as_of, {Phase.NOTICE, Phase.DISSOLVE})
         if group.warehouse is None:
             raise InvalidGroup("the group has no warehouse, so no buffer group to send its members to")
         buffer = await uow.groups.buffer_of(group.warehouse)

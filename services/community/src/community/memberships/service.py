@@ -17,6 +17,7 @@ from community.groups.errors import GroupNotActive
 from community.groups.models import Group, GroupStatus, GroupType, ScopeKind
 from community.groups.repository import Position
 from community.groups.rules import QR_CODE_MAX_GROUPS, QR_JOIN_LIMIT, WECOM_MAX_MEMBERS
+from community.groups.service import plan_group_in
 from community.groups.views import GroupView
 from community.memberships.errors import GroupFull, GroupNotFound, NotAMember, QrCodeFull, QrJoinsClosed
 from community.memberships.models import QR_CHANNELS, GroupMembership, GroupRole, JoinChannel
@@ -81,8 +82,6 @@ async def plan_next_when_full(uow: CommunityUnitOfWork, settings: CommunitySetti
     never two planned at once (see `plan_group_in`). Without settings (some internal callers) nothing is planned."""
     if settings is None or group.type != GroupType.BASIC.value or group.member_count < group.capacity:
         return
-    from community.groups.service import plan_group_in  # groups.service imports this feature's errors
-
     await plan_group_in(
         uow,
         settings,

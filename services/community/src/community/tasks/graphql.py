@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from functools import partial
 from typing import Annotated
 
 import strawberry
@@ -23,7 +24,7 @@ from community.scopes import Scope, requires
 from community.tasks.errors import TaskClosed, TaskNotFound
 from community.tasks.models import TaskKind, TaskStatus
 from community.tasks.repository import TaskFilter
-from community.tasks.service import complete_task, expire_tasks, skip_task, task_page, tasks_by_ids
+from community.tasks.service import complete_task, expire_tasks, skip_task, task_count, task_page, tasks_by_ids
 from community.tasks.views import TaskView
 from community.uow import CommunityUnitOfWork
 from yutang_shared.connections import (
@@ -132,11 +133,13 @@ async def _page(
     rows = await task_page(
         CommunityUnitOfWork(info.context.sessions), where, limit=limit + 1, after=TASKS.position(after)
     )
-
-    async def total() -> int:
-        return -1
-
-    return page_of(rows, limit, node=OperatorTask.of, cursor=lambda t: TASKS.cursor(t.created_at, t.id), counter=total)
+    return page_of(
+        rows,
+        limit,
+        node=OperatorTask.of,
+        cursor=lambda t: TASKS.cursor(t.created_at, t.id),
+        counter=partial(task_count, CommunityUnitOfWork(info.context.sessions), where),
+    )
 
 
 @strawberry.type

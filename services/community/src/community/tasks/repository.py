@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import func, literal, select, tuple_, update
+from sqlalchemy import Select, func, literal, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -14,6 +15,7 @@ from sqlmodel import col
 from community.tasks.models import OperatorTask, TaskKind, TaskStatus
 
 Position = tuple[datetime, uuid.UUID]
+T = TypeVar("T", bound=tuple[Any, ...])
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,13 +157,22 @@ class TaskRepository:
         if after is not None:
             position = tuple_(col(OperatorTask.created_at), col(OperatorTask.id))
             statement = statement.where(position > tuple_(*map(literal, after)))
-        for column, value in (
-            (OperatorTask.status, where.status and where.status.value),
-            (OperatorTask.kind, where.kind and where.kind.value),
-            (OperatorTask.group_id, where.group_id),
-            (OperatorTask.assignee, where.assignee),
-            (OperatorTask.member_id, where.member_id),
-        ):
-            if value is not None:
-                statement = statement.where(col(column) == value)
-        return list((await self.session.execute(statement)).scalars())
+        return list((await self.session.execute(_matching(statement, where))).scalars())
+
+    async def count(self, where: TaskFilter) -> int:
+        """How many tasks match `where`."""
+        statement = _matching(select(func.count()).select_from(OperatorTask), where)
+        return int((await self.session.execute(statement)).scalar_one())
+
+
+def _matching(statement: Select[T], where: TaskFilter) -> Select[T]:
+    for column, value in (
+        (OperatorTask.status, where.status and where.status.value),
+        (OperatorTask.kind, where.kind and where.kind.value),
+        (OperatorTask.group_id, where.group_id),
+        (OperatorTask.assignee, where.assignee),
+        (OperatorTask.member_id, where.member_id),
+    ):
+        if value is not None:
+            statement = statement.where(col(column) == value)
+    return statement

@@ -74,6 +74,12 @@ async def task_page(
         return [TaskView.of(row) for row in await uow.tasks.page(where, limit=limit, after=after)]
 
 
+async def task_count(uow: CommunityUnitOfWork, where: TaskFilter) -> int:
+    """How many tasks match `where`."""
+    async with uow:
+        return await uow.tasks.count(where)
+
+
 async def tasks_by_ids(uow: CommunityUnitOfWork, ids: list[uuid.UUID]) -> list[TaskView | None]:
     async with uow:
         found = {}

@@ -104,7 +104,7 @@ async def graduate_batch(
     and are in no active VIP group and have no open invitation into a VIP group of the same scope.
     Raises GroupNotFound, InvalidGroup (not a basic group) or WrongPhase (not in months 4–6)."""
     async with uow:
-        group = await _group_in_phase(uow, group_id, as_of, {Phase.LAYER})
+        group = await group_in_phase(uow, group_id, as_of, {Phase.LAYER})
         await uow.groups.lock_scope(GroupType.VIP, ScopeKind(group.scope_kind), group.scope_name)
         page = await uow.memberships.member_page(group_id, limit=min(limit, BATCH_MAX), after=after)
         in_vip = await uow.memberships.in_open_group_of_type(page, GroupType.VIP)
@@ -220,8 +220,9 @@ def warned_on_plus(day: date, days: int) -> date:
     return day + timedelta(days=days)
 
 
-async def _group_in_phase(uow: CommunityUnitOfWork, group_id: uuid.UUID, as_of: date, phases: set[Phase]) -> Group:
-    """The active basic group, if it is in one of `phases` on `as_of`; GroupNotFound, InvalidGroup, WrongPhase."""
+async def group_in_phase(uow: CommunityUnitOfWork, group_id: uuid.UUID, as_of: date, phases: set[Phase]) -> Group:
+    """In the open unit of work: the active basic group, if it is in one of `phases` on `as_of`; GroupNotFound,
+    InvalidGroup (not an active basic group) or WrongPhase."""
     group = await uow.groups.get(group_id)
     if group is None:
         raise GroupNotFound("no group has this id", group_id=group_id)
