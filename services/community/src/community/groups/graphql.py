@@ -24,6 +24,7 @@ from community.groups.service import (
     plan_group,
 )
 from community.groups.views import GroupView
+from community.inputs import day, text
 from community.memberships.graphql import GroupMembers, GroupNotActiveError, GroupNotFoundError
 from community.scopes import Scope, requires
 from community.uow import CommunityUnitOfWork
@@ -133,11 +134,11 @@ class Group(GroupMembers):
 
     @strawberry.field(description="Its lifecycle phase on `asOf` (basic groups only; null otherwise or while planned).")
     def phase(self, as_of: AsOf) -> Phase | None:
-        return self.view.phase(as_of)
+        return self.view.phase(day(as_of))
 
     @strawberry.field(description="Whole months since it opened, on `asOf` (null while planned).")
     def months_open(self, as_of: AsOf) -> int | None:
-        return self.view.months_open(as_of)
+        return self.view.months_open(day(as_of))
 
     @strawberry.field(
         description="Members now, joins and quits since it opened, and how many members are in a VIP "
@@ -276,9 +277,9 @@ class Mutation:
             scope_name=input.scope_name,
             capacity=input.capacity,
             name=input.name,
-            opened_on=input.opened_on,
+            opened_on=None if input.opened_on is None else day(input.opened_on, "openedOn"),
             warehouse=input.warehouse,
-            steward=input.steward,
+            steward=text(input.steward, 128, "steward"),
             chat_id=input.chat_id,
         )
         return CreateGroupSuccess(group=Group.of(view))
@@ -296,9 +297,9 @@ class Mutation:
             group_type=input.type,
             scope_kind=input.scope_kind,
             scope_name=input.scope_name,
-            as_of=input.as_of or date.today(),
+            as_of=day(input.as_of or date.today()),
             warehouse=input.warehouse,
-            steward=input.steward,
+            steward=text(input.steward, 128, "steward"),
         )
         return CreateGroupSuccess(group=Group.of(view))
 
@@ -321,7 +322,7 @@ class Mutation:
             CommunityUnitOfWork(info.context.sessions),
             group_id=group_id,
             chat_id=chat_id,
-            opened_on=opened_on or date.today(),
+            opened_on=day(opened_on or date.today(), "openedOn"),
             steward=steward,
         )
         return CreateGroupSuccess(group=Group.of(view))

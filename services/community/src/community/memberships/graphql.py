@@ -21,6 +21,7 @@ from community.groups.errors import CommunityErrorCode, GroupNotActive
 from community.groups.models import GroupStatus
 from community.groups.repository import Position
 from community.groups.views import GroupView
+from community.inputs import text
 from community.memberships.errors import GroupFull, GroupNotFound, NotAMember, QrCodeFull, QrJoinsClosed
 from community.memberships.models import GroupRole, JoinChannel
 from community.memberships.service import (
@@ -391,7 +392,7 @@ class Mutation:
             raise BadUserInput(f"at most {SYNC_MAX} members")
         synced = await sync_group_members(
             CommunityUnitOfWork(info.context.sessions),
-            chat_id=chat_id,
+            chat_id=text(chat_id, 128, "chatId") or "",
             member_ids=members,
             channel=channel,
             settings=info.context.settings,

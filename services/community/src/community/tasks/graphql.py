@@ -13,6 +13,7 @@ import strawberry
 from community.context import CommunityInfo
 from community.groups.errors import CommunityErrorCode
 from community.groups.graphql import ChatIdTakenError, InvalidGroupError
+from community.inputs import day, text
 from community.memberships.graphql import (
     GroupFullError,
     GroupNotActiveError,
@@ -238,9 +239,9 @@ class Mutation:
             CommunityUnitOfWork(info.context.sessions),
             task_id=task_id,
             by=by,
-            outcome=None if outcome is None else outcome[:500],
+            outcome=text(outcome, 500, "outcome"),
             chat_id=chat_id,
-            on=on,
+            on=None if on is None else day(on, "on"),
         )
         return TaskSuccess(task=OperatorTask.of(view))
 
@@ -256,7 +257,10 @@ class Mutation:
     ) -> SkipTaskPayload:
         by = info.context.principal.subject if info.context.principal else "unknown"
         view = await skip_task(
-            CommunityUnitOfWork(info.context.sessions), task_id=task_id, by=by, outcome=outcome[:500]
+            CommunityUnitOfWork(info.context.sessions),
+            task_id=task_id,
+            by=by,
+            outcome=text(outcome, 500, "outcome") or "",
         )
         return TaskSuccess(task=OperatorTask.of(view))
 

@@ -13,6 +13,7 @@ from community.context import CommunityInfo
 from community.groups.errors import CommunityErrorCode
 from community.groups.graphql import InvalidGroupError, WrongPhaseError
 from community.groups.models import GroupType
+from community.inputs import day, text
 from community.lifecycle.service import sunset_group
 from community.memberships.graphql import GroupFullError, GroupNotFoundError, UnknownMemberError
 from community.scopes import Scope, requires
@@ -128,7 +129,7 @@ class Mutation:
             CommunityUnitOfWork(info.context.sessions),
             info.context.settings,
             group_id=group_id,
-            as_of=as_of,
+            as_of=day(as_of),
             limit=_batch(first),
             after=after,
         )
@@ -147,7 +148,7 @@ class Mutation:
             CommunityUnitOfWork(info.context.sessions),
             info.context.settings,
             group_id=group_id,
-            as_of=as_of,
+            as_of=day(as_of),
             limit=_batch(first),
             after=after,
         )
@@ -163,7 +164,7 @@ class Mutation:
         self, info: CommunityInfo, group_id: uuid.UUID, as_of: AsOf
     ) -> SunsetBasicGroupPayload:
         outcome = await sunset_group(
-            CommunityUnitOfWork(info.context.sessions), info.context.settings, group_id=group_id, as_of=as_of
+            CommunityUnitOfWork(info.context.sessions), info.context.settings, group_id=group_id, as_of=day(as_of)
         )
         return SunsetBasicGroupSuccess(created=outcome.created, unchanged=outcome.unchanged, week=outcome.week)
 
@@ -182,16 +183,14 @@ class Mutation:
         mobile: Annotated[str | None, strawberry.argument(description="Their mobile (only the last 4 kept).")] = None,
         as_of: Annotated[date | None, strawberry.argument(description="The day; today when omitted.")] = None,
     ) -> ApplyForVipPayload:
-        if wechat_id is not None and not 0 < len(wechat_id) <= 64:
-            raise BadUserInput("a WeChat id is 1 to 64 characters")
         if mobile is not None and not (mobile.isdigit() and 4 <= len(mobile) <= 20):
             raise BadUserInput("a mobile is 4 to 20 digits")
         app = await apply_for_vip(
             CommunityUnitOfWork(info.context.sessions),
             info.context.settings,
             member_id=member_id,
-            as_of=as_of or date.today(),
-            wechat_id=wechat_id,
+            as_of=day(as_of or date.today()),
+            wechat_id=text(wechat_id, 64, "wechatId"),
             mobile=mobile,
         )
         return ApplyForVipSuccess(
@@ -216,7 +215,7 @@ class Mutation:
             member_id=member_id,
             group_type=GroupType.VIP,
             reason=reason,
-            note=None if note is None else note[:500],
+            note=text(note, 500, "note"),
             approver=approver,
         )
         return GrantEntryExceptionSuccess(member_id=row.member_id, approver=row.approver)
