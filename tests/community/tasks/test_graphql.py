@@ -8,6 +8,7 @@ from typing import Any
 import jwt
 
 from tests.community.factories import create, join, known
+from tests.queries import count_selects
 from tests.support import SubgraphClient, Tokens
 
 PLAN = """
@@ -110,3 +111,25 @@ async def test_wrong_phase_and_non_qualifying_applications_are_typed(
     assert (early["code"], early["phase"], early["months"]) == ("COMMUNITY_WRONG_PHASE", "BUILD", 2)
     assert phase == {"phase": "DISSOLVE", "monthsOpen": 8}
     assert (refused["code"], refused["spentFen"], refused["neededFen"]) == ("COMMUNITY_NOT_QUALIFIED", 0, 50_000)
+
+
+STATS = "query { groups(first: 10) { edges { node { stats { members joined quit vipCount } } } } }"
+
+
+async def test_group_stats_for_a_page_of_groups_cost_one_select(community_api: SubgraphClient, tokens: Tokens) -> None:
+    staff = tokens.staff()
+    vip = (await create(community_api, staff, type="VIP"))["group"]["id"]
+    basics = [(await create(community_api, staff, scopeName=f"小区{i}"))["group"]["id"] for i in range(4)]
+    member = await known(community_api)
+    await join(community_api, staff, vip, member)
+    for group_id in basics[:2]:
+        await join(community_api, staff, group_id, member)
+
+    engine = community_api.client._transport.app.state.engine  # type: ignore[attr-defined]
+    with count_selects(engine) as selects:
+        result = await call(community_api, staff, STATS, {})
+
+    stats = [edge["node"]["stats"] for edge in result["groups"]["edges"]]
+    assert [s["vipCount"] for s in stats] == [1, 1, 1, 0, 0]
+    assert stats[1] == {"members": 1, "joined": 1, "quit": 0, "vipCount": 1}
+    assert len(selects) == 2  # the page of groups, and one for every group's VIP count

@@ -62,13 +62,3 @@ class GroupView:
         """The lifecycle phase of a basic group on `as_of`; None for other types and planned groups."""
         months = self.months_open(as_of)
         return None if months is None or self.type is not GroupType.BASIC else phase_of(months)
-
-
-@dataclass(frozen=True, slots=True)
-class GroupStats:
-    """A group's counts: members now, joins and quits since it opened, members also in an active VIP group."""
-
-    members: int
-    joined: int
-    quit: int
-    vip_count: int

@@ -129,20 +129,22 @@ class MembershipRepository:
         )
         return set((await self.session.execute(statement)).scalars())
 
-    async def count_in_type(self, group_id: uuid.UUID, group_type: GroupType) -> int:
-        """How many of the group's members are also in an active group of `group_type`."""
+    async def count_in_type(self, group_ids: Sequence[uuid.UUID], group_type: GroupType) -> dict[uuid.UUID, int]:
+        """For each of these groups, how many of its members are also in an active group of `group_type` (one
+        SELECT; groups with none are absent)."""
         other = aliased(GroupMembership)
         statement = (
-            select(func.count(func.distinct(col(GroupMembership.member_id))))
+            select(col(GroupMembership.group_id), func.count(func.distinct(col(GroupMembership.member_id))))
             .join(other, col(other.member_id) == col(GroupMembership.member_id))
             .join(Group, col(Group.id) == col(other.group_id))
             .where(
-                col(GroupMembership.group_id) == group_id,
+                col(GroupMembership.group_id).in_(group_ids),
                 col(Group.type) == group_type.value,
                 col(Group.status) == GroupStatus.ACTIVE.value,
             )
+            .group_by(col(GroupMembership.group_id))
         )
-        return int((await self.session.execute(statement)).scalar_one())
+        return {group_id: int(n) for group_id, n in (await self.session.execute(statement)).tuples()}
 
     async def qr_groups(self, code: str) -> list[uuid.UUID]:
         """The groups a join QR code serves."""
