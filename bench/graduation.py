@@ -115,23 +115,16 @@ async def reset(dsn: str) -> tuple[int, int]:
 
 
 def without_prefect(as_of: date) -> dict[str, int]:
-    """The flow's calls in the flow's order, as plain functions (the tasks' `.fn`), with no Prefect run."""
+    """The flow's gateway calls in the flow's order, as plain functions (no Prefect run, no task per shard)."""
     from yutang_flows.lifecycle import list_groups
-    from yutang_flows.vip_graduation import graduate_group
+    from yutang_flows.vip_graduation import graduate_one, shards
 
     totals = {"groups": 0, "scanned": 0, "created": 0, "unchanged": 0}
-    for group in _retried(list_groups.fn, "BASIC", as_of):
-        if group["phase"] != "LAYER":
-            continue
-        totals["groups"] += 1
-        after: str | None = None
-        while True:
-            batch = _retried(graduate_group.fn, group["id"], group["name"], as_of, after)
-            for key in ("scanned", "created", "unchanged"):
-                totals[key] += batch[key]
-            after = batch["nextAfter"]
-            if after is None:
-                break
+    for shard in shards(_retried(list_groups.fn, "BASIC", as_of)):
+        for group in shard:
+            totals["groups"] += 1
+            for key, value in _retried(graduate_one, group, as_of).items():
+                totals[key] += value
     return totals
 
 
