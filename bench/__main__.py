@@ -1,7 +1,7 @@
 """Starts a private stack (embedded PostgreSQL, three subgraphs, the gateway) and runs every benchmark.
 
-python -m bench [--rounds 3] [--seconds 2.5] [--only-points | --only-hot-path | --only checkin] [--import-members N]
-                [--import-orders N]
+python -m bench [--rounds 3] [--seconds 2.5] [--only-points | --only-hot-path | --only checkin | --only-graduation]
+                [--import-members N] [--import-orders N] [--graduation-members N]
 """
 
 from __future__ import annotations
@@ -34,6 +34,10 @@ def _settings(argv: list[str] | None) -> Settings:
     parser.add_argument("--only", choices=["checkin"], help="run only this measurement (checkin: check-in throughput)")
     parser.add_argument("--import-members", type=int, default=defaults.import_members, help="bulk import size")
     parser.add_argument("--import-orders", type=int, default=defaults.import_orders, help="bulk import size")
+    parser.add_argument(
+        "--graduation-members", type=int, default=defaults.graduation_members, help="VIP graduation size (100000)"
+    )
+    parser.add_argument("--only-graduation", action="store_true", help="only VIP graduation (flow vs no Prefect)")
     args = parser.parse_args(argv)
     return Settings(
         rounds=args.rounds,
@@ -43,6 +47,8 @@ def _settings(argv: list[str] | None) -> Settings:
         only=args.only,
         import_members=args.import_members,
         import_orders=args.import_orders,
+        graduation_members=args.graduation_members,
+        only_graduation=args.only_graduation,
     )
 
 

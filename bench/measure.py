@@ -47,6 +47,7 @@ from bench.api import (
     success,
 )
 from bench.cpu import CLIENT, PUMPS, CpuMeter
+from bench.graduation import measure_graduation
 from bench.ingest import measure_gateway_ingest, measure_import
 from bench.load import Call, Run, drive
 from bench.points import order_to_points
@@ -70,6 +71,8 @@ class Settings:
     only: str | None = None  # run only this measurement (`checkin`)
     import_members: int = 20_000  # the bulk import's generated files (0: skip the import measurement)
     import_orders: int = 200_000
+    graduation_members: int = 10_000  # VIP graduation bench (0: skip; 100_000 for the size)
+    only_graduation: bool = False  # run only the VIP graduation bench
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +96,9 @@ async def measure(
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
         api = Api(ports, keys, client)
+        if settings.only_graduation:
+            await graduation_report(ports, keys, database_url, settings)
+            return
         members = await seed(api, run_id)
         random.Random(7).shuffle(members)
         if settings.only_points:
@@ -127,6 +133,17 @@ async def measure(
             )
         for line in lines:
             print(f"  {line}")
+    if settings.graduation_members:
+        await graduation_report(ports, keys, database_url, settings)
+
+
+async def graduation_report(ports: Ports, keys: KeyPaths, database_url: str, settings: Settings) -> None:
+    print("\nVIP graduation: the vip-graduation flow beside the same gateway calls without Prefect", flush=True)
+    lines = await measure_graduation(
+        ports=ports, keys=keys, dsn=asyncpg_dsn(database_url), members=settings.graduation_members
+    )
+    for line in lines:
+        print(f"  {line}")
 
 
 async def measure_checkin(

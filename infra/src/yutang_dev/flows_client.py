@@ -30,8 +30,9 @@ __all__ = ["FLOWS_CLIENT_NAME", "FLOWS_SCOPES", "FlowsClient", "ensure_flows_cli
 log = logging.getLogger(__name__)
 
 FLOWS_CLIENT_NAME = "yutang-flows"
-FLOWS_SCOPES = ("groups:read", "points:write", "points:read", "points:release", "tiers:review")
-"""What the flows call: group members and grants, points expiry and its notice list, the tier review."""
+FLOWS_SCOPES = ("groups:read", "groups:write", "points:write", "points:read", "points:release", "tiers:review")
+"""What the flows call: group members and grants, group lifecycle tasks, points expiry and its notice list, the
+daily release, the tier review."""
 
 
 @dataclass(frozen=True, slots=True)

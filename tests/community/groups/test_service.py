@@ -86,3 +86,14 @@ async def test_a_page_of_groups_continues_after_a_position_and_counts_by_type(se
     assert vips == [vip]
     assert await group_count(CommunityUnitOfWork(sessions)) == 4
     assert await group_count(CommunityUnitOfWork(sessions), group_type=GroupType.BASIC) == 3
+
+
+async def test_one_buffer_group_per_warehouse(sessions: SessionFactory) -> None:
+    first = await make_group(sessions, group_type=GroupType.BUFFER, scope_kind=ScopeKind.WAREHOUSE, scope_name="W9")
+
+    with pytest.raises(InvalidGroup, match="already has its buffer group"):
+        await make_group(sessions, group_type=GroupType.BUFFER, scope_kind=ScopeKind.WAREHOUSE, scope_name="W9")
+    with pytest.raises(InvalidGroup, match="WAREHOUSE"):
+        await make_group(sessions, group_type=GroupType.BUFFER, scope_kind=ScopeKind.STORE, scope_name="W8")
+
+    assert (first.warehouse, first.sequence) == ("W9", 1)

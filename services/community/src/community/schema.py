@@ -11,9 +11,11 @@ import strawberry
 
 from community.groups import graphql as groups
 from community.memberships import graphql as memberships
+from community.tasks import graphql as tasks
+from community.vip import graphql as vip
 from yutang_shared.graphql import feature_schema, uuid_reference
 
-FEATURES = (groups, memberships)
+FEATURES = (groups, memberships, tasks, vip)
 
 
 @strawberry.federation.type(

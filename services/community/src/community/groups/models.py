@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Column, DateTime, Index, Integer, String, UniqueConstraint, func
+from sqlalchemy import CheckConstraint, Column, Date, DateTime, Index, Integer, String, UniqueConstraint, func, text
 from sqlmodel import Field
 
 from community.groups.rules import WECOM_MAX_MEMBERS
@@ -22,6 +22,14 @@ class GroupType(StrEnum):
     VIP = "vip"  # VIP群: invitation only
     BUFFER = "buffer"  # 缓冲群: one per warehouse, takes members of dissolving basic groups
     DISTRIBUTOR = "distributor"  # 分销员群: members who share and sell
+
+
+class GroupStatus(StrEnum):
+    """Where a group is in its life: WeCom has no API to create or dissolve groups, so staff confirm both."""
+
+    PLANNED = "planned"  # the system needs it; a create-group task asks a steward to open it in WeCom
+    ACTIVE = "active"  # a steward confirmed its WeCom chat id
+    CLOSED = "closed"  # dissolved (a confirmed dissolve task)
 
 
 class ScopeKind(StrEnum):
@@ -48,8 +56,23 @@ class Group(Model, table=True):
         CheckConstraint("sequence >= 1", name="sequence"),
         CheckConstraint(f"capacity BETWEEN 1 AND {WECOM_MAX_MEMBERS}", name="capacity"),
         CheckConstraint("member_count >= 0 AND member_count <= capacity", name="member_count"),
+        CheckConstraint(one_of("status", GroupStatus), name="status"),
         UniqueConstraint("type", "scope_kind", "scope_name", "sequence"),
+        UniqueConstraint("chat_id"),
         Index("ix_groups_created_at_id", "created_at", "id"),
+        # Never two planned groups of one (type, scope) at once: filling a group plans the next one only once.
+        Index(
+            "uq_groups_one_planned_per_scope",
+            "type",
+            "scope_kind",
+            "scope_name",
+            unique=True,
+            postgresql_where=text("status = 'planned'"),
+        ),
+        # One buffer group per warehouse.
+        Index(
+            "uq_groups_one_buffer_per_warehouse", "scope_name", unique=True, postgresql_where=text("type = 'buffer'")
+        ),
         {"schema": SCHEMA},
     )
 
@@ -62,3 +85,14 @@ class Group(Model, table=True):
     capacity: int = Field(sa_column=Column(Integer, nullable=False))
     member_count: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()))
+    status: str = Field(
+        default=GroupStatus.ACTIVE.value,
+        sa_column=Column(String(16), nullable=False, server_default=GroupStatus.ACTIVE.value),
+    )
+    chat_id: str | None = Field(default=None, sa_column=Column(String(128), nullable=True))
+    warehouse: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    steward: str | None = Field(default=None, sa_column=Column(String(128), nullable=True))
+    opened_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    closed_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    joined_total: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    quit_total: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))

@@ -20,6 +20,7 @@ class GroupRole(StrEnum):
     OPINION_LEADER = "opinion_leader"  # 意见领袖 (a member)
     ADMIN = "admin"  # 管理员
     STEWARD = "steward"  # 小管家: the staff member measured on the group's orders
+    CONTENT_EDITOR = "content_editor"  # activities and posts
     MEMBER = "member"
 
 
@@ -33,6 +34,13 @@ class JoinChannel(StrEnum):
     ACTIVITY_PAGE = "activity_page"
     ADS = "ads"
     OFFICIAL_ACCOUNT_MENU = "official_account_menu"  # 公众号菜单
+    INVITE_LINK = "invite_link"  # 邀请链接: after QR joins stop at 200
+    STAFF_INVITE = "staff_invite"  # pulled in by a staff member (an invitation task)
+    GROUP_TRANSFER = "group_transfer"  # moved from another group (e.g. a dissolving basic group to its buffer group)
+
+
+QR_CHANNELS = frozenset({JoinChannel.STORE_QR, JoinChannel.DM_FLYER_QR})
+"""Channels that join by scanning a group's QR code, which WeCom stops honouring at 200 members."""
 
 
 class GroupMembership(Model, table=True):
@@ -57,3 +65,15 @@ class GroupMembership(Model, table=True):
     )
     channel: str = Field(sa_column=Column(String(32), nullable=False))
     joined_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()))
+
+
+class JoinQrGroup(Model, table=True):
+    """A join QR code (活码) and one of the groups it serves; WeCom lets one code serve at most 5 groups."""
+
+    __tablename__ = "join_qr_groups"
+    __table_args__ = ({"schema": SCHEMA},)
+
+    code: str = Field(sa_column=Column(String(64), primary_key=True))
+    group_id: uuid.UUID = Field(
+        sa_column=Column(Uuid, ForeignKey(f"{SCHEMA}.groups.id", ondelete="CASCADE"), primary_key=True)
+    )

@@ -38,3 +38,12 @@ class Joining:
     group: GroupView
     membership: MembershipView
     already_member: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Synced:
+    """The outcome of a sync: the group as it is now, how many joined and how many left."""
+
+    group: GroupView
+    joined: int
+    left: int

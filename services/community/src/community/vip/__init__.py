@@ -1,0 +1,1 @@
+"""VIP entry and review: applications checked against the entry rule, exceptions, graduation, monthly review."""
