@@ -131,7 +131,7 @@ def without_prefect(as_of: date) -> dict[str, int]:
 def _retried(call: Callable[..., T], *args: Any) -> T:
     """The call with the flow tasks' retry policy (3 retries after 1, 5 and 15 s, only for transient errors), so
     both sides survive the same hiccups."""
-    from yutang_flows.group_bonus import is_permanent
+    from yutang_flows.gateway import is_permanent
 
     for delay in (1, 5, 15, None):
         try:

@@ -9,8 +9,7 @@ from typing import Any
 from prefect import flow, task
 from prefect.logging import get_run_logger
 
-from yutang_flows.gateway import execute
-from yutang_flows.group_bonus import retry_if_transient
+from yutang_flows.gateway import execute, retry_if_transient
 from yutang_flows.lifecycle import list_groups, payload, today_if_none
 
 SUNSET = """

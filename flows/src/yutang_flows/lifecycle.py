@@ -7,8 +7,7 @@ from typing import Any
 
 from prefect import task
 
-from yutang_flows.gateway import execute
-from yutang_flows.group_bonus import retry_if_transient
+from yutang_flows.gateway import execute, retry_if_transient
 
 PAGE = 100
 BATCH = 500

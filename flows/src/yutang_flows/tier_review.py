@@ -11,8 +11,7 @@ from prefect import flow, task
 from prefect.logging import get_run_logger
 from pydantic import Field
 
-from yutang_flows.gateway import execute
-from yutang_flows.group_bonus import retry_if_transient
+from yutang_flows.gateway import execute, retry_if_transient
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 
