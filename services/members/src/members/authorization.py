@@ -130,6 +130,16 @@ ORGANISATION_READ = Rule(
 )
 ORGANISATION_WRITE = Rule(_EVERYONE, mutation=True, about_member=False)
 AUDIT_READ = Rule(_EVERYONE, about_member=False)
+# Member intelligence: staff read the lifecycle of their stores' members and work with audiences and tags of
+# members they reach (lists and counts are filtered in SQL to the caller's reach); the refresh is the flows'.
+_STAFF_AND_OPS = {**_STAFF_READ, **_EVERYONE}
+INSIGHTS_READ = Rule({**_STAFF_AND_OPS, C.SERVICE: R.ALL}, Scope.MEMBERS_READ)
+INSIGHTS_REFRESH = Rule({**_EVERYONE, C.SERVICE: R.ALL}, Scope.INSIGHTS_WRITE, mutation=True, about_member=False)
+AUDIENCES_READ = Rule({**_STAFF_AND_OPS, C.SERVICE: R.ALL}, Scope.AUDIENCES_READ)
+AUDIENCES_WRITE = Rule({**_STAFF_AND_OPS, C.SERVICE: R.ALL}, Scope.AUDIENCES_WRITE, mutation=True)
+TAGS_READ = Rule({**_STAFF_AND_OPS, C.SERVICE: R.ALL}, Scope.MEMBERS_READ, about_member=False)
+TAGS_TAXONOMY = Rule({**_EVERYONE, C.SERVICE: R.ALL}, Scope.TAGS_WRITE, mutation=True, about_member=False)
+TAGS_APPLY = Rule({**_STAFF_AND_OPS, C.SERVICE: R.ALL}, Scope.TAGS_WRITE, mutation=True)
 
 RULES: dict[str, Rule] = {
     # reads of members
@@ -182,6 +192,10 @@ RULES: dict[str, Rule] = {
     },
     # the audit log
     "Query.auditLog": AUDIT_READ,
+    # member intelligence: insights, lifecycle, audiences, tags
+    "Member.insights": READ,
+    "Query.lifecycleSummary": INSIGHTS_READ,
+    "Mutation.refreshInsights": INSIGHTS_REFRESH,
 }
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from members.audit.repository import AuditRepository
+from members.facts.repository import FactsRepository
 from members.identity.repository import IdentityRepository
+from members.insights.repository import InsightsRepository
 from members.orders.repository import OrderRepository
 from members.organisation.repository import OrganisationRepository
 from members.profile.repository import MemberRepository
@@ -20,6 +22,8 @@ class MembersUnitOfWork(UnitOfWork):
     orders: OrderRepository
     organisation: OrganisationRepository
     audit: AuditRepository
+    facts: FactsRepository
+    insights: InsightsRepository
 
     def _start(self, session: AsyncSession) -> None:
         self.members = MemberRepository(session)
@@ -27,3 +31,5 @@ class MembersUnitOfWork(UnitOfWork):
         self.orders = OrderRepository(session)
         self.organisation = OrganisationRepository(session)
         self.audit = AuditRepository(session)
+        self.facts = FactsRepository(session)
+        self.insights = InsightsRepository(session)

@@ -44,4 +44,6 @@ AUDITED_MUTATIONS: Mapping[str, str] = {
     "registerClient": "client",
     "rotateClientSecret": "client",
     "revokeClient": "client",
+    # member intelligence (members.insights, members.audiences, members.tags)
+    "refreshInsights": "insights",
 }

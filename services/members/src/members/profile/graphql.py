@@ -18,6 +18,7 @@ from members.access import AuditRefusals, Authorized, covers, member_scope
 from members.audit.models import AuditEntry
 from members.audit.service import Actor, AuditAction
 from members.context import MembersInfo
+from members.insights.graphql import MemberInsightFields
 from members.orders.graphql.types import MemberOrders
 from members.organisation.errors import DirectoryErrorCode
 from members.organisation.graphql import NotAGuideError, StaffInactiveError, StoreNotFoundError, UnknownStaffError
@@ -149,7 +150,7 @@ def _read(description: str) -> Any:
 
 
 @strawberry.federation.type(keys=["id"], description=f"A registered member of the brand (会员). {SCOPED}")
-class Member(MemberOrders):
+class Member(MemberOrders, MemberInsightFields):
     id: uuid.UUID = strawberry.field(description="The member's id; the same in every service.")
     view: strawberry.Private[MemberView]
 
