@@ -34,6 +34,7 @@ async def member(
     source: str = "store_qr",
     store: str | None = None,
     registered_days_ago: int = 800,
+    as_of: date = AS_OF,
 ) -> uuid.UUID:
     """A member registered `registered_days_ago` days before AS_OF."""
     member_id = uuid.uuid4()
@@ -49,7 +50,7 @@ async def member(
                 "fp": fingerprint,
                 "source": source,
                 "status": status,
-                "at": at(registered_days_ago),
+                "at": at(registered_days_ago, as_of),
                 "consent": consent,
                 "store": store,
             },
@@ -79,6 +80,7 @@ async def order(
     lines: list[dict[str, Any]] | None = None,
     channel: str = "in_store",
     store: str = "S001",
+    as_of: date = AS_OF,
 ) -> uuid.UUID:
     """An order paid `days_ago` days before AS_OF; one line at `paid + discount` unless lines are given."""
     order_id = uuid.uuid4()
@@ -100,7 +102,7 @@ async def order(
                 "discount": discount,
                 "refunded": refunded,
                 "lines": json.dumps(lines if lines is not None else [line(paid + discount)]),
-                "at": at(days_ago),
+                "at": at(days_ago, as_of),
             },
         )
     return order_id
@@ -114,6 +116,7 @@ async def behaviour(
     *,
     activity: str | None = None,
     page: str | None = None,
+    as_of: date = AS_OF,
 ) -> None:
     """A behaviour event `days_ago` days before AS_OF."""
     event_id = uuid.uuid4()
@@ -130,7 +133,7 @@ async def behaviour(
                 "kind": kind,
                 "activity": activity,
                 "page": page,
-                "at": at(days_ago),
+                "at": at(days_ago, as_of),
             },
         )
 

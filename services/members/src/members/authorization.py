@@ -196,6 +196,14 @@ RULES: dict[str, Rule] = {
     "Member.insights": READ,
     "Query.lifecycleSummary": INSIGHTS_READ,
     "Mutation.refreshInsights": INSIGHTS_REFRESH,
+    "Query.previewAudience": AUDIENCES_READ,
+    "Query.audience": AUDIENCES_READ,
+    "Query.audiences": AUDIENCES_READ,
+    "Audience.size": AUDIENCES_READ,
+    "Audience.members": AUDIENCES_READ,
+    "Mutation.saveAudience": AUDIENCES_WRITE,
+    "Mutation.materializeAudience": AUDIENCES_WRITE,
+    "Mutation.exportAudience": AUDIENCES_WRITE,
 }
 
 

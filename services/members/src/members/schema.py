@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
+from members.audiences import graphql as audiences
 from members.audit import graphql as audit
 from members.identity import graphql as identity
 from members.insights import graphql as insights
@@ -16,7 +17,7 @@ from members.profile import graphql as profile
 from members.registration import graphql as registration
 from yutang_shared.graphql import feature_schema
 
-FEATURES: tuple[ModuleType, ...] = (profile, registration, orders, organisation, audit, identity, insights)
+FEATURES: tuple[ModuleType, ...] = (profile, registration, orders, organisation, audit, identity, insights, audiences)
 
 
 schema = feature_schema(FEATURES, types=[profile.Member])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from members.audiences.repository import AudienceRepository
 from members.audit.repository import AuditRepository
 from members.facts.repository import FactsRepository
 from members.identity.repository import IdentityRepository
@@ -22,6 +23,7 @@ class MembersUnitOfWork(UnitOfWork):
     orders: OrderRepository
     organisation: OrganisationRepository
     audit: AuditRepository
+    audiences: AudienceRepository
     facts: FactsRepository
     insights: InsightsRepository
 
@@ -31,5 +33,6 @@ class MembersUnitOfWork(UnitOfWork):
         self.orders = OrderRepository(session)
         self.organisation = OrganisationRepository(session)
         self.audit = AuditRepository(session)
+        self.audiences = AudienceRepository(session)
         self.facts = FactsRepository(session)
         self.insights = InsightsRepository(session)

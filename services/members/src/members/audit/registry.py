@@ -46,4 +46,7 @@ AUDITED_MUTATIONS: Mapping[str, str] = {
     "revokeClient": "client",
     # member intelligence (members.insights, members.audiences, members.tags)
     "refreshInsights": "insights",
+    "saveAudience": "audience",
+    "materializeAudience": "audience",
+    "exportAudience": "audience",
 }
