@@ -139,19 +139,21 @@ async def behaviour(
 
 
 async def refresh(engine: AsyncEngine, as_of: date = AS_OF, shard: int = 0, shards: int = 1) -> RefreshResult:
-    return await refresh_insights(
-        MembersUnitOfWork(session_factory(engine)), as_of=as_of, shard=shard, shards=shards
-    )
+    return await refresh_insights(MembersUnitOfWork(session_factory(engine)), as_of=as_of, shard=shard, shards=shards)
 
 
 async def insight(engine: AsyncEngine, member_id: uuid.UUID) -> dict[str, Any]:
     """The member's insights row."""
     async with engine.connect() as connection:
         row = (
-            await connection.execute(
-                text("SELECT * FROM members.member_insights WHERE member_id = :id"), {"id": member_id}
+            (
+                await connection.execute(
+                    text("SELECT * FROM members.member_insights WHERE member_id = :id"), {"id": member_id}
+                )
             )
-        ).mappings().one()
+            .mappings()
+            .one()
+        )
     return dict(row)
 
 

@@ -204,6 +204,19 @@ RULES: dict[str, Rule] = {
     "Mutation.saveAudience": AUDIENCES_WRITE,
     "Mutation.materializeAudience": AUDIENCES_WRITE,
     "Mutation.exportAudience": AUDIENCES_WRITE,
+    "Member.tags": READ,
+    "Query.tagTaxonomy": TAGS_READ,
+    "Query.tagRulePreview": TAGS_READ,
+    "Mutation.createTagCategory": TAGS_TAXONOMY,
+    "Mutation.createTagGroup": TAGS_TAXONOMY,
+    "Mutation.createTag": TAGS_TAXONOMY,
+    "Mutation.updateTag": TAGS_TAXONOMY,
+    "Mutation.retireTag": TAGS_TAXONOMY,
+    "Mutation.mergeTags": TAGS_TAXONOMY,
+    "Mutation.applyTag": TAGS_APPLY,
+    "Mutation.removeTag": TAGS_APPLY,
+    "Mutation.applyTagToAudience": TAGS_APPLY,
+    "Mutation.applyAutomaticTags": INSIGHTS_REFRESH,
 }
 
 

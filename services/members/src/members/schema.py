@@ -15,9 +15,10 @@ from members.orders import graphql as orders
 from members.organisation import graphql as organisation
 from members.profile import graphql as profile
 from members.registration import graphql as registration
+from members.tags import graphql as tags
 from yutang_shared.graphql import feature_schema
 
-FEATURES: tuple[ModuleType, ...] = (profile, registration, orders, organisation, audit, identity, insights, audiences)
+FEATURES: tuple[ModuleType, ...] = (profile, registration, orders, organisation, audit, identity, insights, audiences, tags)
 
 
 schema = feature_schema(FEATURES, types=[profile.Member])

@@ -12,6 +12,7 @@ from members.insights.repository import InsightsRepository
 from members.orders.repository import OrderRepository
 from members.organisation.repository import OrganisationRepository
 from members.profile.repository import MemberRepository
+from members.tags.repository import TagRepository
 from yutang_shared.uow import UnitOfWork
 
 
@@ -26,6 +27,7 @@ class MembersUnitOfWork(UnitOfWork):
     audiences: AudienceRepository
     facts: FactsRepository
     insights: InsightsRepository
+    tags: TagRepository
 
     def _start(self, session: AsyncSession) -> None:
         self.members = MemberRepository(session)
@@ -36,3 +38,4 @@ class MembersUnitOfWork(UnitOfWork):
         self.audiences = AudienceRepository(session)
         self.facts = FactsRepository(session)
         self.insights = InsightsRepository(session)
+        self.tags = TagRepository(session)

@@ -20,6 +20,7 @@ from members.audit.service import Actor, AuditAction
 from members.context import MembersInfo
 from members.insights.graphql import MemberInsightFields
 from members.orders.graphql.types import MemberOrders
+from members.tags.graphql import MemberTagFields
 from members.organisation.errors import DirectoryErrorCode
 from members.organisation.graphql import NotAGuideError, StaffInactiveError, StoreNotFoundError, UnknownStaffError
 from members.profile import service
@@ -150,7 +151,7 @@ def _read(description: str) -> Any:
 
 
 @strawberry.federation.type(keys=["id"], description=f"A registered member of the brand (会员). {SCOPED}")
-class Member(MemberOrders, MemberInsightFields):
+class Member(MemberOrders, MemberInsightFields, MemberTagFields):
     id: uuid.UUID = strawberry.field(description="The member's id; the same in every service.")
     view: strawberry.Private[MemberView]
 
