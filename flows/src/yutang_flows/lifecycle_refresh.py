@@ -13,8 +13,8 @@ from prefect import flow, task
 from prefect.logging import get_run_logger
 from pydantic import Field
 
-from yutang_flows.group_bonus import retry_if_transient
 from yutang_flows.gateway import GatewayError, execute
+from yutang_flows.group_bonus import retry_if_transient
 
 BRAND_ZONE = ZoneInfo("Asia/Shanghai")
 MAX_SHARDS = 1024
@@ -104,7 +104,9 @@ def refresh_shard(as_of: date, shard: int, shards: int) -> dict[str, int]:
 @task(retries=3, retry_delay_seconds=[2, 10, 30], retry_condition_fn=retry_if_transient)
 def apply_automatic_tags(as_of: date) -> dict[str, int]:
     """Re-evaluate every enabled automatic tag rule over the refreshed facts; safe to retry (set-based)."""
-    result = _payload(execute(APPLY_TAGS, {"asOf": as_of.isoformat()}), "applyAutomaticTags", "ApplyAutomaticTagsSuccess")
+    result = _payload(
+        execute(APPLY_TAGS, {"asOf": as_of.isoformat()}), "applyAutomaticTags", "ApplyAutomaticTagsSuccess"
+    )
     return {key: int(result[key]) for key in ("tags", "applied", "removed")}
 
 

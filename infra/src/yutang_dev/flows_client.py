@@ -30,7 +30,7 @@ __all__ = ["FLOWS_CLIENT_NAME", "FLOWS_SCOPES", "FlowsClient", "ensure_flows_cli
 log = logging.getLogger(__name__)
 
 FLOWS_CLIENT_NAME = "yutang-flows"
-FLOWS_SCOPES = ("groups:read", "points:write")  # what the flows call: group members, and grants
+FLOWS_SCOPES = ("groups:read", "points:write", "insights:write")  # group members, grants, the lifecycle refresh
 
 
 @dataclass(frozen=True, slots=True)

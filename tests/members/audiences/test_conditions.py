@@ -161,7 +161,8 @@ async def _tags(engine: AsyncEngine) -> tuple[uuid.UUID, uuid.UUID, dict[str, An
         category = (
             await connection.execute(
                 text(
-                    "INSERT INTO members.tag_categories (id, name) VALUES (gen_random_uuid(), 'preference') RETURNING id"
+                    "INSERT INTO members.tag_categories (id, name) "
+                    "VALUES (gen_random_uuid(), 'preference') RETURNING id"
                 )
             )
         ).scalar_one()

@@ -6,9 +6,9 @@ from litestar import Litestar
 
 from members.config import MembersSettings
 from members.context import context_factory
+from members.facts.service import COMMUNITY, LOYALTY
 from members.identity.http import IdentityWeb
 from members.identity.ports import StaffDirectory
-from members.facts.service import COMMUNITY, LOYALTY
 from members.models import INBOX, OUTBOX
 from members.pii import MobileVault
 from members.schema import schema

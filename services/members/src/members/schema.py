@@ -18,7 +18,17 @@ from members.registration import graphql as registration
 from members.tags import graphql as tags
 from yutang_shared.graphql import feature_schema
 
-FEATURES: tuple[ModuleType, ...] = (profile, registration, orders, organisation, audit, identity, insights, audiences, tags)
+FEATURES: tuple[ModuleType, ...] = (
+    profile,
+    registration,
+    orders,
+    organisation,
+    audit,
+    identity,
+    insights,
+    audiences,
+    tags,
+)
 
 
 schema = feature_schema(FEATURES, types=[profile.Member])

@@ -29,7 +29,8 @@ def compile_rule(node: Node, now: datetime) -> ColumnElement[bool]:
     if isinstance(node, Group):
         parts = [compile_rule(child, now) for child in node.children]
         return and_(true(), *parts) if node.op == "all" else or_(false(), *parts)
-    return _CONDITIONS[node.name](node.params, now)
+    condition: ColumnElement[bool] = _CONDITIONS[node.name](node.params, now)
+    return condition
 
 
 def _range(column: Any, params: dict[str, Any]) -> ColumnElement[bool]:
@@ -94,9 +95,7 @@ _CONDITIONS: dict[str, Any] = {
     "points_balance": lambda p, now: _member_in(
         select(col(LoyaltyFacts.member_id)).where(_range(col(LoyaltyFacts.points_available), p))
     ),
-    "tier": lambda p, now: _member_in(
-        select(col(LoyaltyFacts.member_id)).where(col(LoyaltyFacts.tier).in_(p["in"]))
-    ),
+    "tier": lambda p, now: _member_in(select(col(LoyaltyFacts.member_id)).where(col(LoyaltyFacts.tier).in_(p["in"]))),
     "group_membership": _membership,
     "tags": lambda p, now: _member_in(select(col(MemberTag.member_id)).where(col(MemberTag.tag_id).in_(p["ids"]))),
     "lifecycle_stage": lambda p, now: col(I.stage).in_(p["in"]),
@@ -104,9 +103,9 @@ _CONDITIONS: dict[str, Any] = {
     "consumer_type": lambda p, now: col(I.consumer_types).op("&&")(cast(list(p["in"]), ARRAY(String(32)))),
     "source_channel": lambda p, now: col(Member.source_channel).in_(p["in"]),
     "first_order_channel": lambda p, now: col(I.first_order_channel).in_(p["in"]),
-    "first_order_month": lambda p, now: extract(
-        "month", func.timezone(literal(BRAND_ZONE), col(I.first_order_at))
-    ) == p["month"],
+    "first_order_month": lambda p, now: (
+        extract("month", func.timezone(literal(BRAND_ZONE), col(I.first_order_at))) == p["month"]
+    ),
     "monthly_spend_fen": lambda p, now: _range(func.coalesce(col(I.monetary_fen), 0) / 12, p),
     "repurchase_due": _repurchase_due,
 }

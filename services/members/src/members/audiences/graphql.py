@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -57,9 +57,9 @@ _REACH = (
     "regions; operations and services: everyone); closed members are never in an audience."
 )
 RULE_HELP = (
-    f"A rule is JSON: a group {{\"all\": [rule, …]}} (AND) or {{\"any\": [rule, …]}} (OR), nested at most "
-    f"{MAX_DEPTH} deep, or a condition {{\"condition\": name, …parameters}}, at most {MAX_CONDITIONS} in all. "
-    "Conditions: " + ", ".join(sorted(CONDITIONS)) + ". Ranges take min and/or max; \"within\" conditions take "
+    f'A rule is JSON: a group {{"all": [rule, …]}} (AND) or {{"any": [rule, …]}} (OR), nested at most '
+    f'{MAX_DEPTH} deep, or a condition {{"condition": name, …parameters}}, at most {MAX_CONDITIONS} in all. '
+    "Conditions: " + ", ".join(sorted(CONDITIONS)) + '. Ranges take min and/or max; "within" conditions take '
     "days (1–3650) and optional negate; lists take in (1–100 values). See docs/domain.md#audiences."
 )
 
@@ -90,7 +90,9 @@ class UnknownConditionError(Error):
     code: AudiencesErrorCode = strawberry.field(description="MEMBERS_UNKNOWN_CONDITION.")
 
 
-@strawberry.type(description="A condition's parameter is missing, unknown, or of the wrong type or range. Nothing was written.")
+@strawberry.type(
+    description="A condition's parameter is missing, unknown, or of the wrong type or range. Nothing was written."
+)
 class InvalidConditionValueError(Error):
     code: AudiencesErrorCode = strawberry.field(description="MEMBERS_INVALID_CONDITION_VALUE.")
 
@@ -157,7 +159,7 @@ class Audience:
 
     @strawberry.field(description="The rule, as saved (JSON).")
     def rule(self) -> JSON:
-        return self.audience.rule
+        return cast(JSON, self.audience.rule)
 
     @strawberry.field(description="Who saved it first (the token's subject).")
     def created_by(self) -> str:
@@ -351,6 +353,9 @@ class Mutation:
         self, info: MembersInfo, id: Annotated[uuid.UUID, strawberry.argument(description="The audience.")]
     ) -> ExportAudiencePayload:
         export = await export_audience(
-            _uow(info), Actor.of(principal_of(info)), audience_id=id, scope=member_scope(info, "Mutation.exportAudience")
+            _uow(info),
+            Actor.of(principal_of(info)),
+            audience_id=id,
+            scope=member_scope(info, "Mutation.exportAudience"),
         )
         return ExportAudienceSuccess(csv=export.csv, rows=export.rows, truncated=export.truncated)

@@ -18,9 +18,7 @@ from members.profile.models import Member, MemberStatus
 
 
 def _from(*columns: Any) -> Select[Any]:
-    return select(*columns).select_from(Member).outerjoin(
-        MemberInsight, col(MemberInsight.member_id) == col(Member.id)
-    )
+    return select(*columns).select_from(Member).outerjoin(MemberInsight, col(MemberInsight.member_id) == col(Member.id))
 
 
 def _matching(condition: ColumnElement[bool], scope: list[ColumnElement[bool]]) -> list[ColumnElement[bool]]:
@@ -48,7 +46,9 @@ class AudienceRepository:
     ) -> list[Member]:
         statement = _from(Member).where(*_matching(condition, scope))
         if after is not None:
-            statement = statement.where(tuple_(col(Member.registered_at), col(Member.id)) > tuple_(*after))
+            statement = statement.where(
+                tuple_(col(Member.registered_at), col(Member.id)) > tuple_(literal(after[0]), literal(after[1], Uuid))
+            )
         statement = statement.order_by(col(Member.registered_at), col(Member.id)).limit(limit)
         return list((await self.session.execute(statement)).scalars())
 
@@ -109,4 +109,3 @@ class AudienceRepository:
         )
         snapshot.size = size
         return size
-

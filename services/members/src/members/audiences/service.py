@@ -25,8 +25,16 @@ from members.profile.views import MemberView
 from members.uow import MembersUnitOfWork
 
 EXPORT_LIMIT = 100_000
-EXPORT_COLUMNS = ("member_id", "home_store_code", "source_channel", "stage", "segment", "recency_days", "frequency",
-                  "monetary_fen")
+EXPORT_COLUMNS = (
+    "member_id",
+    "home_store_code",
+    "source_channel",
+    "stage",
+    "segment",
+    "recency_days",
+    "frequency",
+    "monetary_fen",
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,14 +13,16 @@ INSERT INTO members.member_loyalty_facts (member_id, points_available, points_ch
 VALUES (:member_id, :available, :changed_at)
 ON CONFLICT (member_id) DO UPDATE SET points_available = excluded.points_available,
     points_changed_at = excluded.points_changed_at
-WHERE member_loyalty_facts.points_changed_at IS NULL OR member_loyalty_facts.points_changed_at <= excluded.points_changed_at
+WHERE member_loyalty_facts.points_changed_at IS NULL
+   OR member_loyalty_facts.points_changed_at <= excluded.points_changed_at
 """
 _TIER = """
 INSERT INTO members.member_loyalty_facts (member_id, tier, vip_eligible, tier_changed_at)
 VALUES (:member_id, :tier, :vip_eligible, :changed_at)
 ON CONFLICT (member_id) DO UPDATE SET tier = excluded.tier, vip_eligible = excluded.vip_eligible,
     tier_changed_at = excluded.tier_changed_at
-WHERE member_loyalty_facts.tier_changed_at IS NULL OR member_loyalty_facts.tier_changed_at <= excluded.tier_changed_at
+WHERE member_loyalty_facts.tier_changed_at IS NULL
+   OR member_loyalty_facts.tier_changed_at <= excluded.tier_changed_at
 """
 _CARD = """
 INSERT INTO members.member_benefit_cards (member_id, card_code, held, expires_at, changed_at)

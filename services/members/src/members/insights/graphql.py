@@ -112,8 +112,10 @@ class MemberInsights:
     def monetary_fen(self) -> int:
         return self.view.monetary_fen
 
-    @strawberry.field(description="R score 1–5 by quintile among the window's buyers (5: most recent); null when "
-                      "they bought nothing in the window.")
+    @strawberry.field(
+        description="R score 1–5 by quintile among the window's buyers (5: most recent); null when "
+        "they bought nothing in the window."
+    )
     def r_score(self) -> int | None:
         return self.view.r_score
 
@@ -206,7 +208,9 @@ class LifecycleSummaryResult:
 
     @strawberry.field(description="Movements between stages on the latest refresh (from null: first stage).")
     def movements(self) -> list[StageMovement]:
-        return [StageMovement(from_stage=m.from_stage, to_stage=m.to_stage, count=m.count) for m in self.summary.movements]
+        return [
+            StageMovement(from_stage=m.from_stage, to_stage=m.to_stage, count=m.count) for m in self.summary.movements
+        ]
 
 
 @strawberry.type(description="A shard of members was refreshed.")

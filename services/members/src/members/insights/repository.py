@@ -53,7 +53,7 @@ class InsightsRepository:
             .where(*conditions)
             .group_by(col(MemberInsight.stage))
         )
-        return {stage: count for stage, count in (await self.session.execute(statement)).all()}
+        return {str(stage): int(count) for stage, count in (await self.session.execute(statement)).all()}
 
     async def movements(self, as_of: date, conditions: list[ColumnElement[bool]]) -> list[tuple[str | None, str, int]]:
         statement = (

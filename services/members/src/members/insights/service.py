@@ -25,8 +25,8 @@ from members.insights.repository import member_conditions
 from members.insights.rules import (
     BRAND_ZONE,
     DEFAULT_CONFIG,
-    ShardOutOfRange,
     LifecycleConfig,
+    ShardOutOfRange,
     Stage,
     check_shard,
     window_start,
@@ -202,4 +202,3 @@ async def lifecycle_summary(
         {stage: counts.get(stage.value, 0) for stage in Stage},
         tuple(Movement(None if a is None else Stage(a), Stage(b), n) for a, b, n in moves),
     )
-

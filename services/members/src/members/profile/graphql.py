@@ -20,7 +20,6 @@ from members.audit.service import Actor, AuditAction
 from members.context import MembersInfo
 from members.insights.graphql import MemberInsightFields
 from members.orders.graphql.types import MemberOrders
-from members.tags.graphql import MemberTagFields
 from members.organisation.errors import DirectoryErrorCode
 from members.organisation.graphql import NotAGuideError, StaffInactiveError, StoreNotFoundError, UnknownStaffError
 from members.profile import service
@@ -36,6 +35,7 @@ from members.profile.models import ConsentChannel, ConsentState, Gender, MemberS
 from members.profile.repository import MemberFilter
 from members.profile.views import MemberView
 from members.registration.errors import InvalidMobile
+from members.tags.graphql import MemberTagFields
 from members.uow import MembersUnitOfWork
 from yutang_shared.auth import Role
 from yutang_shared.connections import DEFAULT_PAGE, MAX_PAGE, After, Connection, Keyset, PageSize, page_of, page_size

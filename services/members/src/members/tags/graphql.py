@@ -6,12 +6,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
 
 from members.access import AuditRefusals, Authorized, member_scope
+from members.audiences.errors import UnknownAudience
 from members.audiences.graphql import (
     EmptyRuleGroupError,
     InvalidConditionValueError,
@@ -21,7 +22,6 @@ from members.audiences.graphql import (
     UnknownConditionError,
     audience_by_id,
 )
-from members.audiences.errors import UnknownAudience
 from members.audit.service import Actor
 from members.context import MembersInfo
 from members.insights.graphql import InvalidAsOfError
@@ -138,7 +138,7 @@ class TagNode:
 
     @strawberry.field(description="An automatic tag's rule (the audience rule language); null for a manual tag.")
     def rule(self) -> JSON | None:
-        return self.view.rule
+        return None if self.view.rule is None else cast(JSON, self.view.rule)
 
     @strawberry.field(description="Whether an automatic tag's rule is applied by the nightly refresh.")
     def enabled(self) -> bool:
@@ -220,8 +220,7 @@ class MemberTagFields:
     id: uuid.UUID
 
     @strawberry.field(
-        description="The tags the member carries, with who applied them when. Same reach as the member's other "
-        "fields.",
+        description="The tags the member carries, with who applied them when. Same reach as the member's other fields.",
         permission_classes=[Authorized],
     )
     async def tags(self, info: MembersInfo) -> list[MemberTag]:
@@ -365,9 +364,7 @@ class Mutation:
         category_id: Annotated[uuid.UUID, strawberry.argument(description="The category.")],
         name: Annotated[str, strawberry.argument(description="1–64 characters.")],
     ) -> CreateTagGroupPayload:
-        return TagTaxonomySuccess(
-            id=await create_group(_uow(info), _actor(info), category_id=category_id, name=name)
-        )
+        return TagTaxonomySuccess(id=await create_group(_uow(info), _actor(info), category_id=category_id, name=name))
 
     @_mutation(
         "Create a tag (三级) in a group: manual without a rule; automatic with one (created disabled: preview it "
@@ -454,4 +451,6 @@ class Mutation:
         self, info: MembersInfo, as_of: Annotated[date, strawberry.argument(description="The refresh date.")]
     ) -> ApplyAutomaticTagsPayload:
         run = await apply_automatic_tags(_uow(info), as_of=as_of, actor=_actor(info))
-        return ApplyAutomaticTagsSuccess(tags=run.tags, applied=run.applied, removed=run.removed, installed=run.installed)
+        return ApplyAutomaticTagsSuccess(
+            tags=run.tags, applied=run.applied, removed=run.removed, installed=run.installed
+        )

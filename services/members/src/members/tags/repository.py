@@ -18,7 +18,7 @@ from members.profile.models import Member, MemberStatus
 from members.tags.models import MemberTag, Tag, TagCategory, TagGroup, TagHistory, TagKind, TagStatus
 
 
-def rule_members(condition: ColumnElement[bool], scope: list[ColumnElement[bool]]) -> Select[Any]:
+def rule_members(condition: ColumnElement[bool], scope: Sequence[ColumnElement[bool]] = ()) -> Select[Any]:
     return (
         select(col(Member.id))
         .select_from(Member)
@@ -67,7 +67,7 @@ class TagRepository:
         groups = list((await self.session.execute(select(TagGroup).order_by(col(TagGroup.name)))).scalars())
         tags = list((await self.session.execute(select(Tag).order_by(col(Tag.name)))).scalars())
         usage = select(col(MemberTag.tag_id), func.count()).group_by(col(MemberTag.tag_id))
-        counts = {tag_id: n for tag_id, n in (await self.session.execute(usage)).all()}
+        counts = {uuid.UUID(str(tag_id)): int(n) for tag_id, n in (await self.session.execute(usage)).all()}
         return categories, groups, tags, counts
 
     async def member_tags(self, member_ids: Sequence[uuid.UUID]) -> list[tuple[MemberTag, Tag]]:
@@ -79,9 +79,7 @@ class TagRepository:
         )
         return [(m, t) for m, t in (await self.session.execute(statement)).all()]
 
-    async def apply(
-        self, tag_id: uuid.UUID, members: Select[Any], *, source: str, actor: str
-    ) -> int:
+    async def apply(self, tag_id: uuid.UUID, members: Select[Any], *, source: str, actor: str) -> int:
         """Tag the members `members` selects (one column: ids) who do not carry it yet; history for each."""
         rows = select(col(Member.id).label("member_id")).where(col(Member.id).in_(members)).subquery()
         added = (
@@ -164,7 +162,9 @@ class TagRepository:
     async def install_defaults(self, category: str, defaults: Sequence[tuple[str, str, dict[str, Any]]]) -> int:
         """The default automatic tags, enabled; those that exist (even retired) are left alone. Rows added."""
         await self.session.execute(
-            pg_insert(TagCategory).values(id=uuid.uuid4(), name=category).on_conflict_do_nothing(index_elements=["name"])
+            pg_insert(TagCategory)
+            .values(id=uuid.uuid4(), name=category)
+            .on_conflict_do_nothing(index_elements=["name"])
         )
         category_id = (
             await self.session.execute(select(col(TagCategory.id)).where(col(TagCategory.name) == category))
@@ -176,18 +176,24 @@ class TagRepository:
                 .values(id=uuid.uuid4(), category_id=category_id, name=group)
                 .on_conflict_do_nothing(index_elements=["category_id", "name"])
             )
-        groups = dict(
-            (await self.session.execute(
-                select(col(TagGroup.name), col(TagGroup.id)).where(col(TagGroup.category_id) == category_id)
-            )).all()
-        )
+        named = select(col(TagGroup.name), col(TagGroup.id)).where(col(TagGroup.category_id) == category_id)
+        groups: dict[str, uuid.UUID] = {str(n): g for n, g in (await self.session.execute(named)).all()}
         rows = [
-            {"id": uuid.uuid4(), "group_id": groups[g], "name": n, "kind": TagKind.AUTOMATIC.value, "rule": r,
-             "enabled": True}
+            {
+                "id": uuid.uuid4(),
+                "group_id": groups[g],
+                "name": n,
+                "kind": TagKind.AUTOMATIC.value,
+                "rule": r,
+                "enabled": True,
+            }
             for g, n, r in defaults
         ]
         result = await self.session.execute(
-            pg_insert(Tag).values(rows).on_conflict_do_nothing(index_elements=["group_id", "name"]).returning(col(Tag.id))
+            pg_insert(Tag)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["group_id", "name"])
+            .returning(col(Tag.id))
         )
         added += len(result.all())
         return added

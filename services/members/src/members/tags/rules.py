@@ -24,8 +24,12 @@ def _defaults() -> list[Default]:
     found += [("consumer type", c.value, _cond("consumer_type", **{"in": [c.value]})) for c in ConsumerType]
     found += [("first-order channel", c.value, _cond("first_order_channel", **{"in": [c.value]})) for c in SalesChannel]
     found += [("first-order month", f"{m:02d}", _cond("first_order_month", month=m)) for m in range(1, 13)]
-    bands = [("< 100 yuan", None, 9_999), ("100–499 yuan", 10_000, 49_999), ("500–1999 yuan", 50_000, 199_999),
-             ("≥ 2000 yuan", 200_000, None)]
+    bands = [
+        ("< 100 yuan", None, 9_999),
+        ("100–499 yuan", 10_000, 49_999),
+        ("500–1999 yuan", 50_000, 199_999),
+        ("≥ 2000 yuan", 200_000, None),
+    ]
     for name, low, high in bands:
         limits = {k: v for k, v in (("min", low), ("max", high)) if v is not None}
         found.append(("monthly spend band", name, _cond("monthly_spend_fen", **limits)))

@@ -18,17 +18,16 @@ from sqlmodel import col
 
 from members.audiences.compiler import compile_rule
 from members.audiences.rules import parse_rule
-from members.audiences.service import AudienceView
+from members.audiences.service import AudienceView, now
 from members.audit.service import Actor, record
 from members.authorization import MemberScope
-from members.audiences.service import now
 from members.insights.errors import InvalidAsOf
 from members.insights.service import day_start, today
 from members.profile.models import Member, MemberStatus
 from members.profile.repository import reached
 from members.tags.errors import InvalidTag, TagNameTaken, TagRetired, UnknownTag, WecomTagBudgetExceeded
-from members.tags.repository import rule_members
 from members.tags.models import MemberTag, Tag, TagCategory, TagGroup, TagKind, TagStatus
+from members.tags.repository import rule_members
 from members.tags.rules import DEFAULT_CATEGORY, DEFAULT_TAGS, MAX_BULK, RULE_ACTOR, WECOM_TAG_LIMIT, clean_name
 from members.uow import MembersUnitOfWork
 
@@ -107,15 +106,27 @@ async def taxonomy(uow: MembersUnitOfWork) -> list[CategoryView]:
     names = {c.id: c.name for c in categories}
     group_views: dict[uuid.UUID, list[GroupView]] = {}
     for group in groups:
-        views = tuple(_view(tag, group, names[group.category_id], usage.get(tag.id, 0)) for tag in by_group.get(group.id, []))
+        views = tuple(
+            _view(tag, group, names[group.category_id], usage.get(tag.id, 0)) for tag in by_group.get(group.id, [])
+        )
         group_views.setdefault(group.category_id, []).append(GroupView(group.id, group.name, views))
     return [CategoryView(c.id, c.name, tuple(group_views.get(c.id, []))) for c in categories]
 
 
 def _view(tag: Tag, group: TagGroup, category: str, usage: int) -> TagView:
     return TagView(
-        tag.id, tag.name, group.id, group.name, group.category_id, category, TagKind(tag.kind),
-        None if tag.rule is None else dict(tag.rule), tag.enabled, TagStatus(tag.status), tag.merged_into, tag.wecom,
+        tag.id,
+        tag.name,
+        group.id,
+        group.name,
+        group.category_id,
+        category,
+        TagKind(tag.kind),
+        None if tag.rule is None else dict(tag.rule),
+        tag.enabled,
+        TagStatus(tag.status),
+        tag.merged_into,
+        tag.wecom,
         usage,
     )
 
@@ -259,7 +270,9 @@ async def merge_tags(uow: MembersUnitOfWork, actor: Actor, *, source_id: uuid.UU
 
 def _scoped_ids(member_ids: list[uuid.UUID], scope: MemberScope | None) -> Any:
     return select(col(Member.id)).where(
-        col(Member.id).in_(member_ids), col(Member.status) != MemberStatus.CLOSED.value, *(reached(scope) if scope else [])
+        col(Member.id).in_(member_ids),
+        col(Member.status) != MemberStatus.CLOSED.value,
+        *(reached(scope) if scope else []),
     )
 
 
@@ -280,9 +293,13 @@ async def tag_members(
         tag = await _manual(uow, tag_id)
         who = actor.subject[:128]
         if remove:
-            changed = await uow.tags.remove(tag.id, col(MemberTag.member_id).in_(_scoped_ids(member_ids, scope)), actor=who)
+            changed = await uow.tags.remove(
+                tag.id, col(MemberTag.member_id).in_(_scoped_ids(member_ids, scope)), actor=who
+            )
         else:
-            changed = await uow.tags.apply(tag.id, _scoped_ids(member_ids, scope), source=TagKind.MANUAL.value, actor=who)
+            changed = await uow.tags.apply(
+                tag.id, _scoped_ids(member_ids, scope), source=TagKind.MANUAL.value, actor=who
+            )
         action = "removeTag" if remove else "applyTag"
         await record(uow, actor, action=action, target_type="tag", target_ids=(tag_id,))
         await uow.commit()
@@ -304,8 +321,10 @@ async def tag_audience(
     condition = compile_rule(parse_rule(audience.rule), now())
     async with uow:
         tag = await _manual(uow, tag_id)
-        members = select(col(Member.id)).select_from(Member).where(
-            col(Member.id).in_(rule_members(condition)), *(reached(scope) if scope else [])
+        members = (
+            select(col(Member.id))
+            .select_from(Member)
+            .where(col(Member.id).in_(rule_members(condition)), *(reached(scope) if scope else []))
         )
         changed = await uow.tags.apply(tag.id, members, source=TagKind.MANUAL.value, actor=actor.subject[:128])
         await record(uow, actor, action="applyTagToAudience", target_type="tag", target_ids=(tag_id, audience.id))
@@ -354,8 +373,14 @@ async def tags_of_members(uow: MembersUnitOfWork, member_ids: list[uuid.UUID]) -
     for member_tag, tag in rows:
         found[member_tag.member_id].append(
             MemberTagView(
-                member_tag.member_id, tag.id, tag.name, TagKind(tag.kind), TagStatus(tag.status), member_tag.source,
-                member_tag.applied_by, member_tag.applied_at,
+                member_tag.member_id,
+                tag.id,
+                tag.name,
+                TagKind(tag.kind),
+                TagStatus(tag.status),
+                member_tag.source,
+                member_tag.applied_by,
+                member_tag.applied_at,
             )
         )
     return [found[m] for m in member_ids]
