@@ -166,6 +166,7 @@ class MemberInsights:
         return self.view.expected_repurchase_on
 
 
+@strawberry.type
 class MemberInsightFields:
     """The insights field of Member (a base of profile's Member)."""
 

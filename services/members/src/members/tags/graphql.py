@@ -214,6 +214,7 @@ async def tags_by_member_id(sessions: SessionFactory, ids: Sequence[uuid.UUID]) 
     return await tags_of_members(MembersUnitOfWork(sessions), list(ids))
 
 
+@strawberry.type
 class MemberTagFields:
     """The tags field of Member (a base of profile's Member)."""
 
