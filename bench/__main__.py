@@ -1,6 +1,7 @@
 """Starts a private stack (embedded PostgreSQL, three subgraphs, the gateway) and runs every benchmark.
 
 python -m bench [--rounds 3] [--seconds 2.5] [--only-points] [--import-members N] [--import-orders N]
+                [--only insights] [--insights-members N] [--insights-orders N]
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ def _settings(argv: list[str] | None) -> Settings:
     parser.add_argument("--only-points", action="store_true", help="only the order → points latency (P7)")
     parser.add_argument("--import-members", type=int, default=defaults.import_members, help="bulk import size")
     parser.add_argument("--import-orders", type=int, default=defaults.import_orders, help="bulk import size")
+    parser.add_argument("--only", choices=["insights"], help="run one benchmark alone (insights: P9, no stack)")
+    parser.add_argument("--insights-members", type=int, default=defaults.insights_members, help="P9 members")
+    parser.add_argument("--insights-orders", type=int, default=defaults.insights_orders, help="P9 orders")
     args = parser.parse_args(argv)
     return Settings(
         rounds=args.rounds,
@@ -36,6 +40,9 @@ def _settings(argv: list[str] | None) -> Settings:
         only_points=args.only_points,
         import_members=args.import_members,
         import_orders=args.import_orders,
+        only=args.only,
+        insights_members=args.insights_members,
+        insights_orders=args.insights_orders,
     )
 
 
@@ -44,6 +51,16 @@ def _postmaster(pg: EmbeddedPostgres) -> int:
     if info is None:
         raise RuntimeError(f"no postmaster.pid in {pg.data_dir}")
     return info.pid
+
+
+def _insights(pg: EmbeddedPostgres, settings: Settings) -> None:
+    """P9 on a database of its own (the other benchmarks' members would blur its figures)."""
+    from bench.insights import run
+
+    pg.ensure_database("insights")
+    url = pg.url("insights")
+    upgrade(url)
+    run(url, members=settings.insights_members, orders=settings.insights_orders)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,6 +77,9 @@ def main(argv: list[str] | None = None) -> int:
         bus.start()
         env = base_env(data_dir=data, keys=keys, database_url=database_url, nats_url=bus.url)
         upgrade(database_url)
+        if settings.only == "insights":
+            _insights(pg, settings)
+            return 0
         ports = Ports.free()
         print(f"starting the stack (its output: {data / 'stack.log'})…", flush=True)
         with (
@@ -71,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
             os.environ["YUTANG_DATA_DIR"] = str(data)
             pids = {**stack.pids, "postgres": _postmaster(pg)}
             run_all(ports=ports, keys=keys, pids=pids, database_url=database_url, settings=settings)
+        if settings.insights_members and not settings.only_points:
+            _insights(pg, settings)
     finally:
         bus.stop()
         pg.stop()

@@ -62,9 +62,7 @@ _ORDERS = (
     "SELECT member_id, extract(epoch FROM occurred_at)::bigint, paid_fen - refunded_fen FROM members.orders "
     "WHERE occurred_at < '{until}' AND refunded_fen < paid_fen"
 )
-_MEMBERS = (
-    "SELECT id, status, coalesce(consent, '') FROM members.members WHERE registered_at < '{until}'"
-)
+_MEMBERS = "SELECT id, status, coalesce(consent, '') FROM members.members WHERE registered_at < '{until}'"
 
 
 def _disc(values: pl.Series, q: float) -> float:
@@ -143,7 +141,8 @@ def polars_rfm(members: pl.DataFrame, orders: pl.DataFrame, as_of: date) -> pl.D
         .then(pl.lit("new"))
         .otherwise(pl.lit("prospect"))
     )
-    return frame.select("id", stage.alias("stage"), "segment", "r_score", "f_score", "m_score")
+    scores = [pl.col(k).cast(pl.Int32) for k in ("r_score", "f_score", "m_score")]
+    return frame.select(pl.col("id").cast(pl.Utf8), stage.alias("stage"), "segment", *scores)
 
 
 async def _copy_out(connection: Any, query: str) -> io.BytesIO:
@@ -177,9 +176,9 @@ async def database_result(database_url: str) -> pl.DataFrame:
         buffer = await _copy_out(connection, query)
     finally:
         await connection.close()
-    return pl.read_csv(
-        buffer, has_header=False, new_columns=["id", "stage", "segment", "r_score", "f_score", "m_score"]
-    )
+    names = ["id", "stage", "segment", "r_score", "f_score", "m_score"]
+    types = {"id": pl.Utf8, "stage": pl.Utf8, "segment": pl.Utf8, "r_score": pl.Int32, "f_score": pl.Int32}
+    return pl.read_csv(buffer, has_header=False, new_columns=names, schema_overrides={**types, "m_score": pl.Int32})
 
 
 async def measure_insights(database_url: str, *, members: int, orders: int, previews: int = 15) -> dict[str, float]:

@@ -65,6 +65,9 @@ class Settings:
     only_points: bool = False  # run only P7 (order → points)
     import_members: int = 20_000  # the bulk import's generated files (0: skip the import measurement)
     import_orders: int = 200_000
+    only: str | None = None  # run one benchmark alone ("insights")
+    insights_members: int = 20_000  # P9's generated brand (0: skip P9); 1 000 000 / 10 000 000 for the full case
+    insights_orders: int = 200_000
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,8 +8,8 @@ import argparse
 import logging
 import os
 import sys
-from datetime import date
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 
 from yutang_dev import migrate

@@ -88,6 +88,7 @@ class InvalidRuleError(Error):
 @strawberry.type(description="A condition name is not an audience condition. Nothing was written.")
 class UnknownConditionError(Error):
     code: AudiencesErrorCode = strawberry.field(description="MEMBERS_UNKNOWN_CONDITION.")
+    condition: str = strawberry.field(description="The unknown condition name (at most 64 characters).")
 
 
 @strawberry.type(
@@ -95,6 +96,7 @@ class UnknownConditionError(Error):
 )
 class InvalidConditionValueError(Error):
     code: AudiencesErrorCode = strawberry.field(description="MEMBERS_INVALID_CONDITION_VALUE.")
+    parameter: str = strawberry.field(description="The parameter that is missing, unknown or wrong.")
 
 
 @strawberry.type(description="An all / any group has no rules. Nothing was written.")
@@ -105,6 +107,7 @@ class EmptyRuleGroupError(Error):
 @strawberry.type(description=f"Groups nest deeper than {MAX_DEPTH}. Nothing was written.")
 class RuleTooDeepError(Error):
     code: AudiencesErrorCode = strawberry.field(description="MEMBERS_RULE_TOO_DEEP.")
+    max_depth: int = strawberry.field(description="How deep groups may nest.")
 
 
 @strawberry.type(description="No audience has that id. Nothing was written.")

@@ -229,6 +229,7 @@ class RefreshInsightsSuccess:
 @strawberry.type(description="The refresh date is after today (Asia/Shanghai); nothing was written.")
 class InvalidAsOfError(Error):
     code: InsightsErrorCode = strawberry.field(description="MEMBERS_INVALID_AS_OF.")
+    as_of: date = strawberry.field(description="The refused date.")
 
 
 @strawberry.type(description="The shard is out of range; nothing was written.")

@@ -95,7 +95,7 @@ class Tag(Model, table=True):
     group_id: uuid.UUID = Field(sa_column=Column(Uuid, ForeignKey(f"{SCHEMA}.tag_groups.id"), nullable=False))
     name: str = Field(sa_column=Column(String(NAME_LENGTH), nullable=False))
     kind: str = Field(sa_column=Column(String(16), nullable=False))
-    rule: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    rule: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB(none_as_null=True), nullable=True))
     enabled: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default="false"))
     status: str = Field(
         default=TagStatus.ACTIVE.value, sa_column=Column(String(16), nullable=False, server_default="active")

@@ -100,6 +100,12 @@ async def taxonomy(uow: MembersUnitOfWork) -> list[CategoryView]:
     """Every category → group → tag, with each tag's usage count (members carrying it), in four SELECTs."""
     async with uow:
         categories, groups, tags, usage = await uow.tags.taxonomy()
+        return _tree(categories, groups, tags, usage)
+
+
+def _tree(
+    categories: list[TagCategory], groups: list[TagGroup], tags: list[Tag], usage: dict[uuid.UUID, int]
+) -> list[CategoryView]:
     by_group: dict[uuid.UUID, list[Tag]] = {}
     for tag in tags:
         by_group.setdefault(tag.group_id, []).append(tag)
@@ -349,7 +355,7 @@ async def apply_automatic_tags(uow: MembersUnitOfWork, *, as_of: date, actor: Ac
     """Install the default automatic tags (once), then make each enabled rule's holders exactly the members it
     selects at the end of `as_of` (set-based: two statements per rule). The same `as_of` again changes nothing."""
     if as_of > today():
-        raise InvalidAsOf(f"{as_of} is after today ({today()})")
+        raise InvalidAsOf(f"{as_of} is after today ({today()})", as_of=as_of)
     at = day_start(as_of + timedelta(days=1))
     async with uow:
         installed = await uow.tags.install_defaults(DEFAULT_CATEGORY, DEFAULT_TAGS)
@@ -369,18 +375,18 @@ async def tags_of_members(uow: MembersUnitOfWork, member_ids: list[uuid.UUID]) -
     """Each member's tags (retired ones included), in one SELECT."""
     async with uow:
         rows = await uow.tags.member_tags(member_ids)
-    found: dict[uuid.UUID, list[MemberTagView]] = {m: [] for m in member_ids}
-    for member_tag, tag in rows:
-        found[member_tag.member_id].append(
-            MemberTagView(
-                member_tag.member_id,
-                tag.id,
-                tag.name,
-                TagKind(tag.kind),
-                TagStatus(tag.status),
-                member_tag.source,
-                member_tag.applied_by,
-                member_tag.applied_at,
+        found: dict[uuid.UUID, list[MemberTagView]] = {m: [] for m in member_ids}
+        for member_tag, tag in rows:
+            found[member_tag.member_id].append(
+                MemberTagView(
+                    member_tag.member_id,
+                    tag.id,
+                    tag.name,
+                    TagKind(tag.kind),
+                    TagStatus(tag.status),
+                    member_tag.source,
+                    member_tag.applied_by,
+                    member_tag.applied_at,
+                )
             )
-        )
     return [found[m] for m in member_ids]
