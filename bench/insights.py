@@ -67,7 +67,8 @@ _MEMBERS = "SELECT id, status, coalesce(consent, '') FROM members.members WHERE 
 
 def _disc(values: pl.Series, q: float) -> float:
     """percentile_disc(q) of sorted values: the first whose cumulative share reaches q."""
-    return float(values[max(math.ceil(q * len(values)) - 1, 0)])
+    found: float = values.cast(pl.Float64).to_list()[max(math.ceil(q * len(values)) - 1, 0)]
+    return found
 
 
 def polars_rfm(members: pl.DataFrame, orders: pl.DataFrame, as_of: date) -> pl.DataFrame:
@@ -92,7 +93,7 @@ def polars_rfm(members: pl.DataFrame, orders: pl.DataFrame, as_of: date) -> pl.D
     buyers = per.filter(pl.col("f") > 0)
     qs = (0.2, 0.4, 0.6, 0.8)
     bounds = {k: [_disc(buyers[k].sort(), q) for q in qs] for k in ("r", "f", "m")}
-    avg = {k: float(buyers[k].mean() or 0) for k in ("r", "f", "m")}
+    avg = {k: float(buyers[k].cast(pl.Float64).mean() or 0.0) for k in ("r", "f", "m")}  # type: ignore[arg-type]
 
     def above(column: str) -> pl.Expr:
         return sum((pl.col(column) > b).cast(pl.Int32) for b in bounds[column])  # type: ignore[return-value]

@@ -59,13 +59,11 @@ class Seeded:
 def _pick(values: tuple[str, ...], weights: tuple[int, ...], u: pl.Expr) -> pl.Expr:
     """The value whose cumulative weight band holds u ∈ [0, 1)."""
     total = sum(weights)
-    expr: pl.Expr | None = None
-    edge = 0.0
-    for value, weight in zip(values, weights, strict=True):
-        edge += weight / total
-        expr = pl.when(u < edge).then(pl.lit(value)) if expr is None else expr.when(u < edge).then(pl.lit(value))
-    assert expr is not None
-    return expr.otherwise(pl.lit(values[-1]))
+    edges = [sum(weights[: k + 1]) / total for k in range(len(weights))]
+    expr: pl.Expr = pl.lit(values[-1])
+    for value, edge in reversed(list(zip(values[:-1], edges[:-1], strict=True))):
+        expr = pl.when(u < edge).then(pl.lit(value)).otherwise(expr)
+    return expr
 
 
 def _uniform(n: int, seed: int) -> pl.Series:
@@ -96,6 +94,23 @@ def members_frame(n: int, as_of: date, seed: int) -> pl.DataFrame:
         discount_shopper=(pl.col("u3") >= 0.30) & (pl.col("u3") < 0.45),
         status=pl.when(pl.col("u4") < 0.01).then(pl.lit("closed")).otherwise(pl.lit("active")),
         consent=pl.when(pl.col("u4") < 0.06).then(pl.lit("withdrawn")).otherwise(pl.lit("given")),
+    )
+
+
+def _line(sku: pl.Expr, category: pl.Expr, quantity: pl.Expr, price: pl.Expr, discounted: pl.Expr) -> pl.Expr:
+    """One order line as the JSON text orders store."""
+    return pl.concat_str(
+        pl.lit('{"sku":"'),
+        sku,
+        pl.lit('","name":null,"category":"'),
+        category,
+        pl.lit('","quantity":'),
+        quantity.cast(pl.Utf8),
+        pl.lit(',"unit_price_fen":'),
+        price.cast(pl.Utf8),
+        pl.lit(',"discounted":'),
+        pl.when(discounted).then(pl.lit("true")).otherwise(pl.lit("false")),
+        pl.lit("}"),
     )
 
 
@@ -156,27 +171,14 @@ def orders_frame(members: pl.DataFrame, n: int, as_of: date, seed: int) -> pl.Da
         .then((pl.col("paid_fen") // 3).clip(lower_bound=1))
         .otherwise(0)
     )
-    line = lambda sku, cat, qty, price, disc: pl.concat_str(  # noqa: E731 - a local template
-        pl.lit('{"sku":"'),
-        sku,
-        pl.lit('","name":null,"category":"'),
-        cat,
-        pl.lit('","quantity":'),
-        qty.cast(pl.Utf8),
-        pl.lit(',"unit_price_fen":'),
-        price.cast(pl.Utf8),
-        pl.lit(',"discounted":'),
-        pl.when(disc).then(pl.lit("true")).otherwise(pl.lit("false")),
-        pl.lit("}"),
-    )
-    first = line(
+    first = _line(
         pl.concat_str(pl.lit("SKU"), pl.col("price1").cast(pl.Utf8)),
         pl.col("category"),
         pl.col("qty1"),
         pl.col("price1"),
         pl.col("disc_line"),
     )
-    second = line(
+    second = _line(
         pl.concat_str(pl.lit("SKU"), pl.col("price2").cast(pl.Utf8)),
         pl.lit("tea"),
         pl.lit(1),
