@@ -67,7 +67,8 @@ class Rule:
     scope: Scope | None = None
     # Mutations are audited, refusals included.
     mutation: bool = False
-    # Whether the target is a member (scoped) or brand-wide (organisation, audit log: reach is only ALL).
+    # Whether the target is a member (scoped at the field) or not: brand-wide (organisation, audit log: reach is
+    # only ALL), or lists and counts the resolver filters in SQL to the caller's reach (lifecycle, audiences, tags).
     about_member: bool = True
     # Scoped by a store the field names rather than by a member's home store: the store that sold an order, or
     # the store a member registers at (a caller limited to stores must name one of theirs).
@@ -133,13 +134,13 @@ AUDIT_READ = Rule(_EVERYONE, about_member=False)
 # Member intelligence: staff read the lifecycle of their stores' members and work with audiences and tags of
 # members they reach (lists and counts are filtered in SQL to the caller's reach); the refresh is the flows'.
 _STAFF_AND_OPS = {**_STAFF_READ, **_EVERYONE}
-INSIGHTS_READ = Rule({**_STAFF_AND_OPS, C.SERVICE: R.ALL}, Scope.MEMBERS_READ)
+INSIGHTS_READ = Rule({**_STAFF_AND_OPS, C.SERVICE: R.ALL}, Scope.MEMBERS_READ, about_member=False)
 INSIGHTS_REFRESH = Rule({**_EVERYONE, C.SERVICE: R.ALL}, Scope.INSIGHTS_WRITE, mutation=True, about_member=False)
-AUDIENCES_READ = Rule({**_STAFF_AND_OPS, C.SERVICE: R.ALL}, Scope.AUDIENCES_READ)
-AUDIENCES_WRITE = Rule({**_STAFF_AND_OPS, C.SERVICE: R.ALL}, Scope.AUDIENCES_WRITE, mutation=True)
+AUDIENCES_READ = Rule({**_STAFF_AND_OPS, C.SERVICE: R.ALL}, Scope.AUDIENCES_READ, about_member=False)
+AUDIENCES_WRITE = Rule({**_STAFF_AND_OPS, C.SERVICE: R.ALL}, Scope.AUDIENCES_WRITE, mutation=True, about_member=False)
 TAGS_READ = Rule({**_STAFF_AND_OPS, C.SERVICE: R.ALL}, Scope.MEMBERS_READ, about_member=False)
 TAGS_TAXONOMY = Rule({**_EVERYONE, C.SERVICE: R.ALL}, Scope.TAGS_WRITE, mutation=True, about_member=False)
-TAGS_APPLY = Rule({**_STAFF_AND_OPS, C.SERVICE: R.ALL}, Scope.TAGS_WRITE, mutation=True)
+TAGS_APPLY = Rule({**_STAFF_AND_OPS, C.SERVICE: R.ALL}, Scope.TAGS_WRITE, mutation=True, about_member=False)
 
 RULES: dict[str, Rule] = {
     # reads of members
