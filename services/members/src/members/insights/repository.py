@@ -8,13 +8,14 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, text
+from sqlalchemy import ColumnElement, false, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from members.authorization import MemberScope
 from members.insights import sql
 from members.insights.models import MemberInsight, StageTransition
+from members.orders.rules import STORE_CODE
 from members.organisation.models import Region, Store
 from members.profile.models import Member
 from members.profile.repository import reached
@@ -71,6 +72,8 @@ def member_conditions(
 ) -> list[ColumnElement[bool]]:
     """SQL conditions on `members.members` for the caller's scope and an optional home store or region."""
     conditions = reached(scope) if scope is not None else []
+    if any(code is not None and not STORE_CODE.match(code) for code in (store_code, region_code)):
+        return [false()]  # a malformed code names no store or region (and never reaches the database)
     if store_code is not None:
         conditions.append(col(Member.home_store_code) == store_code)
     if region_code is not None:
