@@ -87,7 +87,7 @@ representations = st.one_of(
 def json_node(value: Any) -> graphql.ValueNode:
     """A JSON value as a GraphQL literal (the JSON scalar: audience and tag rules)."""
     if value is None:
-        return nodes.Null()
+        return nodes.Null
     if isinstance(value, bool):
         return nodes.Boolean(value)
     if isinstance(value, int):
