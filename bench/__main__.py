@@ -1,7 +1,8 @@
 """Starts a private stack (embedded PostgreSQL, three subgraphs, the gateway) and runs every benchmark.
 
-python -m bench [--rounds 3] [--seconds 2.5] [--only-points | --only-hot-path | --only checkin | --only-graduation]
-                [--import-members N] [--import-orders N] [--graduation-members N]
+python -m bench [--rounds 3] [--seconds 2.5] [--only-points | --only-hot-path | --only checkin|insights]
+                [--only-graduation] [--import-members N] [--import-orders N] [--graduation-members N]
+                [--insights-members N] [--insights-orders N]
 """
 
 from __future__ import annotations
@@ -31,13 +32,19 @@ def _settings(argv: list[str] | None) -> Settings:
     parser.add_argument(
         "--only-hot-path", action="store_true", help="only P1 (reads) and P2a (ledger writes), the hot path"
     )
-    parser.add_argument("--only", choices=["checkin"], help="run only this measurement (checkin: check-in throughput)")
+    parser.add_argument(
+        "--only",
+        choices=["checkin", "insights"],
+        help="run one measurement alone (checkin: check-in throughput; insights: P9, no stack)",
+    )
     parser.add_argument("--import-members", type=int, default=defaults.import_members, help="bulk import size")
     parser.add_argument("--import-orders", type=int, default=defaults.import_orders, help="bulk import size")
     parser.add_argument(
         "--graduation-members", type=int, default=defaults.graduation_members, help="VIP graduation size (100000)"
     )
     parser.add_argument("--only-graduation", action="store_true", help="only VIP graduation (flow vs no Prefect)")
+    parser.add_argument("--insights-members", type=int, default=defaults.insights_members, help="P9 members")
+    parser.add_argument("--insights-orders", type=int, default=defaults.insights_orders, help="P9 orders")
     args = parser.parse_args(argv)
     return Settings(
         rounds=args.rounds,
@@ -49,6 +56,8 @@ def _settings(argv: list[str] | None) -> Settings:
         import_orders=args.import_orders,
         graduation_members=args.graduation_members,
         only_graduation=args.only_graduation,
+        insights_members=args.insights_members,
+        insights_orders=args.insights_orders,
     )
 
 
@@ -57,6 +66,16 @@ def _postmaster(pg: EmbeddedPostgres) -> int:
     if info is None:
         raise RuntimeError(f"no postmaster.pid in {pg.data_dir}")
     return info.pid
+
+
+def _insights(pg: EmbeddedPostgres, settings: Settings) -> None:
+    """P9 on a database of its own (the other benchmarks' members would blur its figures)."""
+    from bench.insights import run
+
+    pg.ensure_database("insights")
+    url = pg.url("insights")
+    upgrade(url)
+    run(url, members=settings.insights_members, orders=settings.insights_orders)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
         bus.start()
         env = base_env(data_dir=data, keys=keys, database_url=database_url, nats_url=bus.url)
         upgrade(database_url)
+        if settings.only == "insights":
+            _insights(pg, settings)
+            return 0
         ports = Ports.free()
         print(f"starting the stack (its output: {data / 'stack.log'})…", flush=True)
         with (
@@ -84,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
             os.environ["YUTANG_DATA_DIR"] = str(data)
             pids = {**stack.pids, "postgres": _postmaster(pg)}
             run_all(ports=ports, keys=keys, pids=pids, database_url=database_url, settings=settings)
+        alone = settings.only_points or settings.only_hot_path or settings.only or settings.only_graduation
+        if settings.insights_members and not alone:
+            _insights(pg, settings)
     finally:
         bus.stop()
         pg.stop()

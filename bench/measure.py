@@ -68,11 +68,13 @@ class Settings:
     batch_size: int = 100
     only_points: bool = False  # run only P7 (order → points)
     only_hot_path: bool = False  # run only P1 and P2a (reads and ledger writes), no P7, ingest or import
-    only: str | None = None  # run only this measurement (`checkin`)
+    only: str | None = None  # run one measurement alone (`checkin`, `insights`)
     import_members: int = 20_000  # the bulk import's generated files (0: skip the import measurement)
     import_orders: int = 200_000
     graduation_members: int = 10_000  # VIP graduation bench (0: skip; 100_000 for the issue's size)
     only_graduation: bool = False  # run only the VIP graduation bench
+    insights_members: int = 20_000  # P9's generated brand (0: skip P9); 1 000 000 / 10 000 000 for the full case
+    insights_orders: int = 200_000
 
 
 @dataclass(frozen=True, slots=True)

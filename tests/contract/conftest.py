@@ -85,6 +85,44 @@ representations = st.one_of(
     typenames.map(lambda typename: nodes.Object([_field("__typename", nodes.String(typename))])),
 )
 
+
+def json_node(value: Any) -> graphql.ValueNode:
+    """A JSON value as a GraphQL literal (the JSON scalar: audience and tag rules)."""
+    if value is None:
+        return nodes.Null
+    if isinstance(value, bool):
+        return nodes.Boolean(value)
+    if isinstance(value, int):
+        return nodes.Int(value)
+    if isinstance(value, str):
+        return nodes.String(value)
+    if isinstance(value, list):
+        return nodes.List([json_node(item) for item in value])
+    return nodes.Object([_field(key, json_node(item)) for key, item in value.items()])
+
+
+json_keys = st.sampled_from(["all", "any", "condition", "days", "min", "max", "in", "ids", "value", "negate", "date"])
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**31), 2**31 - 1) | junk_text,
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(json_keys | st.from_regex(r"\A[a-z]{1,8}\Z"), children, max_size=3)
+    ),
+    max_leaves=12,
+)
+conditions = st.builds(
+    lambda name, days: {"condition": name, "days": days},
+    st.sampled_from(["bought_within", "visited_within", "carted_within", "shoe_size"]),
+    st.integers(-5, 4000),
+)
+rules = st.one_of(
+    json_values,
+    conditions,
+    st.lists(conditions, max_size=3).map(lambda items: {"all": items}),
+    st.lists(conditions, max_size=3).map(lambda items: {"any": [{"all": items}]}),
+)
+
+schemathesis.graphql.scalar("JSON", rules.map(json_node))
 schemathesis.graphql.scalar("UUID", uuids.map(nodes.String))
 schemathesis.graphql.scalar("DateTime", datetimes_.map(nodes.String))
 schemathesis.graphql.scalar("Cursor", cursors.map(nodes.String))

@@ -145,6 +145,44 @@ MEMBER_READS |= {
     "Member.orders": ("query($id: UUID!) { member(id: $id) { id orders(first: 1) { totalCount } } }", "member"),
     "Member.orderStats": ("query($id: UUID!) { member(id: $id) { id orderStats { orderCount } } }", "member"),
 }
+MEMBER_READS |= {
+    "Member.insights": ("query($id: UUID!) { member(id: $id) { id insights { asOf } } }", "member"),
+    "Member.tags": ("query($id: UUID!) { member(id: $id) { id tags { name } } }", "member"),
+}
+_SAVE = (
+    'mutation {{ x: saveAudience(input: {{name: "m", rule: {{condition: "wechat_fan", value: true}}}}) '
+    "{{ ... on SaveAudienceSuccess {{ audience {{ {} }} }} }} }}"
+)
+_OTHER = str(uuid.uuid4())
+BRAND_WIDE |= {
+    "Query.lifecycleSummary": "{ x: lifecycleSummary { asOf stages { count } } }",
+    "Query.previewAudience": '{ x: previewAudience(rule: {condition: "wechat_fan", value: true}) { __typename } }',
+    # audience(id) is null for an unknown id: its sibling previewAudience (the same reach) gives the non-null x
+    "Query.audience": f'{{ x: previewAudience(rule: {{all: []}}) {{ __typename }} a: audience(id: "{NOWHERE}") '
+    "{ id } }",
+    "Query.audiences": "{ x: audiences { id } }",
+    "Audience.size": _SAVE.format("size"),
+    "Audience.members": _SAVE.format("members(first: 1) { totalCount }"),
+    "Mutation.saveAudience": _SAVE.format("id"),
+    "Mutation.materializeAudience": f'mutation {{ x: materializeAudience(id: "{NOWHERE}", key: "k") '
+    "{ __typename } }",
+    "Mutation.exportAudience": f'mutation {{ x: exportAudience(id: "{NOWHERE}") {{ __typename }} }}',
+    "Mutation.refreshInsights": 'mutation { x: refreshInsights(asOf: "2026-01-01", shard: 5, shards: 1) '
+    "{ __typename } }",
+    "Mutation.applyAutomaticTags": 'mutation { x: applyAutomaticTags(asOf: "2999-01-01") { __typename } }',
+    "Query.tagTaxonomy": "{ x: tagTaxonomy { id } }",
+    "Query.tagRulePreview": f'{{ x: tagRulePreview(tagId: "{NOWHERE}") {{ __typename }} }}',
+    "Mutation.createTagCategory": 'mutation { x: createTagCategory(name: " ") { __typename } }',
+    "Mutation.createTagGroup": f'mutation {{ x: createTagGroup(categoryId: "{NOWHERE}", name: "g") {{ __typename }} }}',
+    "Mutation.createTag": f'mutation {{ x: createTag(groupId: "{NOWHERE}", name: "t") {{ __typename }} }}',
+    "Mutation.updateTag": f'mutation {{ x: updateTag(id: "{NOWHERE}") {{ __typename }} }}',
+    "Mutation.retireTag": f'mutation {{ x: retireTag(id: "{NOWHERE}") {{ __typename }} }}',
+    "Mutation.mergeTags": f'mutation {{ x: mergeTags(sourceId: "{NOWHERE}", targetId: "{_OTHER}") {{ __typename }} }}',
+    "Mutation.applyTag": f'mutation {{ x: applyTag(id: "{NOWHERE}", memberIds: ["{NOWHERE}"]) {{ __typename }} }}',
+    "Mutation.removeTag": f'mutation {{ x: removeTag(id: "{NOWHERE}", memberIds: ["{NOWHERE}"]) {{ __typename }} }}',
+    "Mutation.applyTagToAudience": f'mutation {{ x: applyTagToAudience(id: "{NOWHERE}", audienceId: "{_OTHER}") '
+    "{ __typename } }",
+}
 ORDER_LINES = '[{sku: "A", category: "tea", quantity: 1, unitPriceFen: 1200}]'
 ORDER_INPUT = (
     "{externalId: $x, memberId: $member, storeCode: $store, channel: IN_STORE, paidFen: 1200, occurredAt: $at, "
@@ -394,4 +432,4 @@ def test_brand_wide_fields(stack: Stack, tokens: Tokens, members: dict[str, str]
 def test_matrix_size() -> None:
     """Documents the matrix: every rule × 13 kinds of caller × 4 store scopes for rules about a member (3 for rules
     about orders: every order has a store)."""
-    assert sum(len(cells(name)) for name in RULES) == 13 * 4 * 18 + 13 * 3 * 5 + 13 * 19
+    assert sum(len(cells(name)) for name in RULES) == 13 * 4 * 20 + 13 * 3 * 5 + 13 * 41

@@ -9,6 +9,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 
 from yutang_dev import migrate
@@ -78,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_migrate(commands)
     add_events_commands(commands)
     _add_import(commands)
+    _add_seed(commands)
     add_reconcile_commands(commands)
     return parser
 
@@ -129,6 +131,39 @@ def _add_migrate(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     rev.add_argument("--service", required=True, choices=migrate.SERVICES)
     rev.add_argument("--message", required=True)
     rev.set_defaults(handler=_migrate_revision)
+
+
+def _add_seed(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser("seed", help="generate a realistic brand (stores, members, orders, behaviour; COPY)")
+    parser.add_argument("--members", type=int, default=10_000, help="members to generate (default 10 000)")
+    parser.add_argument("--orders", type=int, default=100_000, help="orders to generate (default 100 000)")
+    parser.add_argument("--as-of", type=date.fromisoformat, default=None, help="last day of history (default today)")
+    parser.add_argument("--seed", type=int, default=7, help="random seed: the same seed makes the same brand")
+    parser.set_defaults(handler=_seed)
+
+
+def _seed(args: argparse.Namespace) -> int:
+    from yutang_dev.seed import run
+
+    def go(url: str) -> int:
+        done = run(url, members=args.members, orders=args.orders, as_of=args.as_of, seed_value=args.seed)
+        print(
+            f"seeded {done.members:,} members, {done.orders:,} orders, {done.behaviour:,} behaviour events "
+            f"in {done.seconds:.1f} s"
+        )
+        return 0
+
+    url = os.environ.get("MEMBERS_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    if url:
+        return go(url)
+    pg = EmbeddedPostgres()
+    was_running = pg.is_running()
+    pg.start()
+    try:
+        return go(pg.url("yutang"))
+    finally:
+        if not was_running:
+            pg.stop()
 
 
 def _add_import(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

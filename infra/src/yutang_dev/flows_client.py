@@ -30,9 +30,17 @@ __all__ = ["FLOWS_CLIENT_NAME", "FLOWS_SCOPES", "FlowsClient", "ensure_flows_cli
 log = logging.getLogger(__name__)
 
 FLOWS_CLIENT_NAME = "yutang-flows"
-FLOWS_SCOPES = ("groups:read", "groups:write", "points:write", "points:read", "points:release", "tiers:review")
+FLOWS_SCOPES = (
+    "groups:read",
+    "groups:write",
+    "points:write",
+    "points:read",
+    "points:release",
+    "tiers:review",
+    "insights:write",
+)
 """What the flows call: group members and grants, group lifecycle tasks, points expiry and its notice list, the
-daily release, the tier review."""
+daily release, the tier review, the lifecycle refresh."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,11 +6,13 @@ from litestar import Litestar
 
 from members.config import MembersSettings
 from members.context import context_factory
+from members.facts.service import COMMUNITY, LOYALTY
 from members.identity.http import IdentityWeb
 from members.identity.ports import StaffDirectory
-from members.models import OUTBOX
+from members.models import INBOX, OUTBOX
 from members.pii import MobileVault
 from members.schema import schema
+from members.uow import MembersUnitOfWork
 from yutang_shared.app import build_app
 from yutang_shared.events.workers import EventWiring
 
@@ -25,7 +27,9 @@ def create_app(settings: MembersSettings | None = None, *, staff: StaffDirectory
         schema=schema,
         settings=settings,
         context=context_factory(settings, vault, identity.mini_program),
-        events=EventWiring(outbox=OUTBOX),
+        events=EventWiring(
+            outbox=OUTBOX, inbox=INBOX, subscriptions=[LOYALTY, COMMUNITY], unit_of_work=MembersUnitOfWork
+        ),
         routes=identity.routes,
         on_shutdown=[identity.close],
     )

@@ -67,7 +67,8 @@ class Rule:
     scope: Scope | None = None
     # Mutations are audited, refusals included.
     mutation: bool = False
-    # Whether the target is a member (scoped) or brand-wide (organisation, audit log: reach is only ALL).
+    # Whether the target is a member (scoped at the field) or not: brand-wide (organisation, audit log: reach is
+    # only ALL), or lists and counts the resolver filters in SQL to the caller's reach (lifecycle, audiences, tags).
     about_member: bool = True
     # Scoped by a store the field names rather than by a member's home store: the store that sold an order, or
     # the store a member registers at (a caller limited to stores must name one of theirs).
@@ -130,6 +131,16 @@ ORGANISATION_READ = Rule(
 )
 ORGANISATION_WRITE = Rule(_EVERYONE, mutation=True, about_member=False)
 AUDIT_READ = Rule(_EVERYONE, about_member=False)
+# Member intelligence: staff read the lifecycle of their stores' members and work with audiences and tags of
+# members they reach (lists and counts are filtered in SQL to the caller's reach); the refresh is the flows'.
+_STAFF_AND_OPS = {**_STAFF_READ, **_EVERYONE}
+INSIGHTS_READ = Rule({**_STAFF_AND_OPS, C.SERVICE: R.ALL}, Scope.MEMBERS_READ, about_member=False)
+INSIGHTS_REFRESH = Rule({**_EVERYONE, C.SERVICE: R.ALL}, Scope.INSIGHTS_WRITE, mutation=True, about_member=False)
+AUDIENCES_READ = Rule({**_STAFF_AND_OPS, C.SERVICE: R.ALL}, Scope.AUDIENCES_READ, about_member=False)
+AUDIENCES_WRITE = Rule({**_STAFF_AND_OPS, C.SERVICE: R.ALL}, Scope.AUDIENCES_WRITE, mutation=True, about_member=False)
+TAGS_READ = Rule({**_STAFF_AND_OPS, C.SERVICE: R.ALL}, Scope.MEMBERS_READ, about_member=False)
+TAGS_TAXONOMY = Rule({**_EVERYONE, C.SERVICE: R.ALL}, Scope.TAGS_WRITE, mutation=True, about_member=False)
+TAGS_APPLY = Rule({**_STAFF_AND_OPS, C.SERVICE: R.ALL}, Scope.TAGS_WRITE, mutation=True, about_member=False)
 
 RULES: dict[str, Rule] = {
     # reads of members
@@ -184,6 +195,31 @@ RULES: dict[str, Rule] = {
     # the audit log, and the handover records (离职继承)
     "Query.auditLog": AUDIT_READ,
     "Query.memberHandovers": AUDIT_READ,
+    # member intelligence: insights, lifecycle, audiences, tags
+    "Member.insights": READ,
+    "Query.lifecycleSummary": INSIGHTS_READ,
+    "Mutation.refreshInsights": INSIGHTS_REFRESH,
+    "Query.previewAudience": AUDIENCES_READ,
+    "Query.audience": AUDIENCES_READ,
+    "Query.audiences": AUDIENCES_READ,
+    "Audience.size": AUDIENCES_READ,
+    "Audience.members": AUDIENCES_READ,
+    "Mutation.saveAudience": AUDIENCES_WRITE,
+    "Mutation.materializeAudience": AUDIENCES_WRITE,
+    "Mutation.exportAudience": AUDIENCES_WRITE,
+    "Member.tags": READ,
+    "Query.tagTaxonomy": TAGS_READ,
+    "Query.tagRulePreview": TAGS_READ,
+    "Mutation.createTagCategory": TAGS_TAXONOMY,
+    "Mutation.createTagGroup": TAGS_TAXONOMY,
+    "Mutation.createTag": TAGS_TAXONOMY,
+    "Mutation.updateTag": TAGS_TAXONOMY,
+    "Mutation.retireTag": TAGS_TAXONOMY,
+    "Mutation.mergeTags": TAGS_TAXONOMY,
+    "Mutation.applyTag": TAGS_APPLY,
+    "Mutation.removeTag": TAGS_APPLY,
+    "Mutation.applyTagToAudience": TAGS_APPLY,
+    "Mutation.applyAutomaticTags": INSIGHTS_REFRESH,
 }
 
 

@@ -16,6 +16,10 @@ class Scope(StrEnum):
     ORDERS_READ = "orders:read"  # orders, refunds and members' order statistics
     ORDERS_WRITE = "orders:write"  # record orders and refunds (tills, shops, partner systems)
     BEHAVIOUR_WRITE = "behaviour:write"  # record behaviour events (mini-program, official account, partners)
+    INSIGHTS_WRITE = "insights:write"  # refresh RFM, stages and automatic tags (the lifecycle-refresh flow)
+    AUDIENCES_READ = "audiences:read"  # preview audiences, read saved ones and their members
+    AUDIENCES_WRITE = "audiences:write"  # save, materialise and export audiences
+    TAGS_WRITE = "tags:write"  # the tag taxonomy and tagging members
 
 
 # Staff read their store's orders and record till orders and counter refunds; behaviour comes from systems.

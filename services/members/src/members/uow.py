@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from members.audiences.repository import AudienceRepository
 from members.audit.repository import AuditRepository
+from members.facts.repository import FactsRepository
 from members.identity.repository import IdentityRepository
+from members.insights.repository import InsightsRepository
 from members.orders.repository import OrderRepository
 from members.organisation.repository import OrganisationRepository
 from members.profile.repository import MemberRepository
+from members.tags.repository import TagRepository
 from yutang_shared.uow import UnitOfWork
 
 
@@ -20,6 +24,10 @@ class MembersUnitOfWork(UnitOfWork):
     orders: OrderRepository
     organisation: OrganisationRepository
     audit: AuditRepository
+    audiences: AudienceRepository
+    facts: FactsRepository
+    insights: InsightsRepository
+    tags: TagRepository
 
     def _start(self, session: AsyncSession) -> None:
         self.members = MemberRepository(session)
@@ -27,3 +35,7 @@ class MembersUnitOfWork(UnitOfWork):
         self.orders = OrderRepository(session)
         self.organisation = OrganisationRepository(session)
         self.audit = AuditRepository(session)
+        self.audiences = AudienceRepository(session)
+        self.facts = FactsRepository(session)
+        self.insights = InsightsRepository(session)
+        self.tags = TagRepository(session)

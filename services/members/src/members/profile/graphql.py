@@ -18,6 +18,7 @@ from members.access import AuditRefusals, Authorized, covers, member_scope
 from members.audit.models import AuditEntry
 from members.audit.service import Actor, AuditAction
 from members.context import MembersInfo
+from members.insights.graphql import MemberInsightFields
 from members.orders.graphql.types import MemberOrders
 from members.organisation.errors import DirectoryErrorCode
 from members.organisation.graphql import NotAGuideError, StaffInactiveError, StoreNotFoundError, UnknownStaffError
@@ -34,6 +35,7 @@ from members.profile.models import ConsentChannel, ConsentState, Gender, MemberS
 from members.profile.repository import MemberFilter
 from members.profile.views import MemberView, WechatOpenidView
 from members.registration.errors import InvalidMobile
+from members.tags.graphql import MemberTagFields
 from members.uow import MembersUnitOfWork
 from yutang_shared.auth import Role
 from yutang_shared.connections import DEFAULT_PAGE, MAX_PAGE, After, Connection, Keyset, PageSize, page_of, page_size
@@ -162,7 +164,7 @@ def _read(description: str) -> Any:
 
 
 @strawberry.federation.type(keys=["id"], description=f"A registered member of the brand (会员). {SCOPED}")
-class Member(MemberOrders):
+class Member(MemberOrders, MemberInsightFields, MemberTagFields):
     id: uuid.UUID = strawberry.field(description="The member's id; the same in every service.")
     view: strawberry.Private[MemberView]
 

@@ -1,0 +1,239 @@
+"""P9 member intelligence: `refreshInsights` (RFM, the ten stages, history, audience facts, consumer types and
+stage events, set-based in PostgreSQL) beside the same RFM and stages computed by extracting the rows and using
+Polars, on the same generated brand (`yutang_dev.seed`); and `previewAudience` p50 for three typical rules.
+
+The refresh runs through the service function (one transaction, the SQL the mutation runs); the baseline times
+the extraction (COPY of the needed columns) plus the Polars computation, then both results are compared member by
+member (stage, segment, R/F/M scores): a mismatch is reported, since a fast wrong answer is no answer.
+
+python -m bench --only insights [--insights-members 100000 --insights-orders 1000000]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import math
+import statistics
+import time
+from datetime import date, timedelta
+from typing import Any
+
+import polars as pl
+
+from members.audiences.service import preview_audience
+from members.insights.rules import DEFAULT_CONFIG
+from members.insights.service import day_start, refresh_insights
+from members.uow import MembersUnitOfWork
+from yutang_dev.importer.common import connect
+from yutang_dev.seed import seed
+from yutang_shared.db import create_engine, session_factory
+
+AS_OF = date(2026, 11, 30)
+RULES: dict[str, dict[str, Any]] = {
+    "win back big spenders (stage ∈ at risk/dormant ∧ spend ≥ 500 元)": {
+        "all": [
+            {"condition": "lifecycle_stage", "in": ["at_risk", "dormant"]},
+            {"condition": "total_spend_fen", "min": 50_000},
+        ]
+    },
+    "VIP care (segment important value/keep ∨ 4+ orders in 2 years, bought in 90 days)": {
+        "all": [
+            {
+                "any": [
+                    {"condition": "rfm_segment", "in": ["important_value", "important_keep"]},
+                    {"condition": "orders_two_years", "min": 4},
+                ]
+            },
+            {"condition": "bought_within", "days": 90},
+        ]
+    },
+    "discount push (discount type ∧ carted in 30 days ∧ not bought in 30 days)": {
+        "all": [
+            {"condition": "consumer_type", "in": ["discount"]},
+            {"condition": "carted_within", "days": 30},
+            {"condition": "bought_within", "days": 30, "negate": True},
+        ]
+    },
+}
+
+_ORDERS = (
+    "SELECT member_id, extract(epoch FROM occurred_at)::bigint, paid_fen - refunded_fen FROM members.orders "
+    "WHERE occurred_at < '{until}' AND refunded_fen < paid_fen"
+)
+_MEMBERS = "SELECT id, status, coalesce(consent, '') FROM members.members WHERE registered_at < '{until}'"
+
+
+def _disc(values: pl.Series, q: float) -> float:
+    """percentile_disc(q) of sorted values: the first whose cumulative share reaches q."""
+    found: float = values.cast(pl.Float64).to_list()[max(math.ceil(q * len(values)) - 1, 0)]
+    return found
+
+
+def polars_rfm(members: pl.DataFrame, orders: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """RFM scores, segments and stages by the rules of members/insights/sql.py."""
+    c = DEFAULT_CONFIG
+    today = (as_of - date(1970, 1, 1)).days
+    o = orders.with_columns(day=((pl.col("epoch") + 8 * 3600) // 86_400).cast(pl.Int32))
+    start = today - c.window_days + 1
+    per = (
+        o.group_by("member_id")
+        .agg(
+            orders_total=pl.len(),
+            last_day=pl.col("day").max(),
+            f=(pl.col("day") >= start).sum(),
+            m=pl.col("net").filter(pl.col("day") >= start).sum(),
+            orders_365=(pl.col("day") > today - 365).sum(),
+            return_day=pl.col("day").filter(pl.col("day") >= today - c.won_back_days).min(),
+            before=pl.col("day").filter(pl.col("day") < today - c.won_back_days).max(),
+        )
+        .with_columns(r=today - pl.col("last_day"))
+    )
+    buyers = per.filter(pl.col("f") > 0)
+    qs = (0.2, 0.4, 0.6, 0.8)
+    bounds = {k: [_disc(buyers[k].sort(), q) for q in qs] for k in ("r", "f", "m")}
+    avg = {k: float(buyers[k].cast(pl.Float64).mean() or 0.0) for k in ("r", "f", "m")}  # type: ignore[arg-type]
+
+    def above(column: str) -> pl.Expr:
+        return sum((pl.col(column) > b).cast(pl.Int32) for b in bounds[column])  # type: ignore[return-value]
+
+    bought = pl.col("f") > 0
+    frame = members.join(per, left_on="id", right_on="member_id", how="left").with_columns(
+        r_score=pl.when(bought).then(5 - above("r")),
+        f_score=pl.when(bought).then(1 + above("f")),
+        m_score=pl.when(bought).then(1 + above("m")),
+        segment=pl.when(bought).then(
+            pl.concat_str(
+                pl.when(pl.col("m") > avg["m"]).then(pl.lit("important_")).otherwise(pl.lit("general_")),
+                pl.when((pl.col("r") < avg["r"]) & (pl.col("f") > avg["f"]))
+                .then(pl.lit("value"))
+                .when(pl.col("r") < avg["r"])
+                .then(pl.lit("develop"))
+                .when(pl.col("f") > avg["f"])
+                .then(pl.lit("keep"))
+                .otherwise(pl.lit("retain")),
+            )
+        ),
+    )
+    total = pl.col("orders_total").fill_null(0)
+    stage = (
+        pl.when((pl.col("status") == "closed") | (pl.col("consent") == "withdrawn"))
+        .then(pl.lit("closed"))
+        .when(
+            pl.col("return_day").is_not_null()
+            & pl.col("before").is_not_null()
+            & (pl.col("return_day") - pl.col("before") >= c.away_days)
+        )
+        .then(pl.lit("won_back"))
+        .when(pl.col("r") > c.dormant_days)
+        .then(pl.lit("churned"))
+        .when(pl.col("r") > c.at_risk_days)
+        .then(pl.lit("dormant"))
+        .when(pl.col("r") > c.active_days)
+        .then(pl.lit("at_risk"))
+        .when((pl.col("orders_365") >= c.loyal_orders) & bought & (pl.col("m") > bounds["m"][3]))
+        .then(pl.lit("high_value"))
+        .when(pl.col("orders_365") >= c.loyal_orders)
+        .then(pl.lit("loyal"))
+        .when(total >= 2)
+        .then(pl.lit("repeat"))
+        .when(total == 1)
+        .then(pl.lit("new"))
+        .otherwise(pl.lit("prospect"))
+    )
+    scores = [pl.col(k).cast(pl.Int32) for k in ("r_score", "f_score", "m_score")]
+    return frame.select(pl.col("id").cast(pl.Utf8), stage.alias("stage"), "segment", *scores)
+
+
+async def _copy_out(connection: Any, query: str) -> io.BytesIO:
+    buffer = io.BytesIO()
+    await connection.copy_from_query(query, output=buffer, format="csv")
+    buffer.seek(0)
+    return buffer
+
+
+async def polars_path(database_url: str, as_of: date) -> tuple[pl.DataFrame, float, float]:
+    """The baseline: extract, compute; (result, extract seconds, compute seconds)."""
+    until = day_start(as_of + timedelta(days=1)).isoformat()
+    started = time.perf_counter()
+    connection = await connect(database_url)
+    try:
+        orders_csv = await _copy_out(connection, _ORDERS.format(until=until))
+        members_csv = await _copy_out(connection, _MEMBERS.format(until=until))
+    finally:
+        await connection.close()
+    orders = pl.read_csv(orders_csv, has_header=False, new_columns=["member_id", "epoch", "net"])
+    members = pl.read_csv(members_csv, has_header=False, new_columns=["id", "status", "consent"])
+    extracted = time.perf_counter()
+    result = polars_rfm(members, orders, as_of)
+    return result, extracted - started, time.perf_counter() - extracted
+
+
+async def database_result(database_url: str) -> pl.DataFrame:
+    query = "SELECT member_id, stage, segment, r_score, f_score, m_score FROM members.member_insights"
+    connection = await connect(database_url)
+    try:
+        buffer = await _copy_out(connection, query)
+    finally:
+        await connection.close()
+    names = ["id", "stage", "segment", "r_score", "f_score", "m_score"]
+    types = {"id": pl.Utf8, "stage": pl.Utf8, "segment": pl.Utf8, "r_score": pl.Int32, "f_score": pl.Int32}
+    return pl.read_csv(buffer, has_header=False, new_columns=names, schema_overrides={**types, "m_score": pl.Int32})
+
+
+async def measure_insights(database_url: str, *, members: int, orders: int, previews: int = 15) -> dict[str, float]:
+    """Seed, refresh in the database, compute with Polars, compare, preview; prints and returns the figures."""
+    print(f"P9 member intelligence: seeding {members:,} members / {orders:,} orders…", flush=True)
+    seeded = await seed(database_url, members=members, orders=orders, as_of=AS_OF)
+    print(f"    seeded in {seeded.seconds:.1f} s ({seeded.behaviour:,} behaviour events)", flush=True)
+    engine = create_engine(database_url, pool_size=2)
+    sessions = session_factory(engine)
+    try:
+        connection = await connect(database_url)
+        await connection.execute("VACUUM ANALYZE")
+        await connection.close()
+        started = time.perf_counter()
+        first = await refresh_insights(MembersUnitOfWork(sessions), as_of=AS_OF)
+        refresh_s = time.perf_counter() - started
+        started = time.perf_counter()
+        again = await refresh_insights(MembersUnitOfWork(sessions), as_of=AS_OF)
+        rerun_s = time.perf_counter() - started
+        result, extract_s, compute_s = await polars_path(database_url, AS_OF)
+        polars_s = extract_s + compute_s
+        stored = await database_result(database_url)
+        joined = stored.join(result, on="id", how="full", suffix="_pl")
+        mismatches = joined.filter(
+            pl.any_horizontal(
+                pl.col(k).ne_missing(pl.col(f"{k}_pl")) for k in ("stage", "segment", "r_score", "f_score", "m_score")
+            )
+        ).height
+        timings: dict[str, list[float]] = {}
+        for name, rule in RULES.items():
+            for _ in range(previews):
+                t0 = time.perf_counter()
+                size = await preview_audience(
+                    MembersUnitOfWork(sessions), rule=json.loads(json.dumps(rule)), scope=None
+                )
+                timings.setdefault(name, []).append(time.perf_counter() - t0)
+            timings[name + f" → {size:,} members"] = timings.pop(name)
+    finally:
+        await engine.dispose()
+    stages = result.group_by("stage").len().sort("stage")
+    print(
+        f"    refreshInsights (1 shard): {refresh_s:.2f} s for {first.members:,} members, {first.transitions:,} "
+        f"transitions / events; re-run of the same date {rerun_s:.2f} s ({again.transitions} transitions)"
+    )
+    print(f"    Polars baseline: {polars_s:.2f} s (extract {extract_s:.2f} s, compute {compute_s:.2f} s)")
+    print(
+        f"    ratio refresh / Polars: {refresh_s / polars_s:.2f}× (goal ≤ 1.0×); re-run {rerun_s / polars_s:.2f}×; "
+        f"mismatches (stage, segment, scores): {mismatches}"
+    )
+    print("    stages: " + ", ".join(f"{s} {n:,}" for s, n in stages.iter_rows()))
+    for name, values in timings.items():
+        print(f"    previewAudience p50 {statistics.median(values) * 1000:.0f} ms  {name}")
+    return {"refresh_s": refresh_s, "polars_s": polars_s, "ratio": refresh_s / polars_s, "mismatches": mismatches}
+
+
+def run(database_url: str, *, members: int, orders: int) -> dict[str, float]:
+    return asyncio.run(measure_insights(database_url, members=members, orders=orders))

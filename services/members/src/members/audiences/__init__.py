@@ -1,0 +1,1 @@
+"""audiences feature of the members service."""

@@ -1,0 +1,1 @@
+"""facts feature of the members service."""

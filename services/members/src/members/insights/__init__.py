@@ -1,0 +1,1 @@
+"""insights feature of the members service."""

@@ -1,0 +1,295 @@
+"""The refresh's SQL: the brand-wide baseline of a date, and the set-based recomputation of one shard of members
+(RFM, stage, history, facts for audiences, consumer types) with its `member.stage-changed` events, in one
+statement each. No per-member loop: PostgreSQL does the work where the rows are.
+
+Conventions shared by both statements (and by the Polars baseline in bench/insights.py):
+- an order counts net of its refunds; a fully refunded order is not an order;
+- local dates are Asia/Shanghai; `until` is the start of the day after `as_of`; the window is the `window_days`
+  local dates ending on `as_of`;
+- R = days since the last order; F = orders in the window; M = net spend in the window;
+- quintile bounds are percentile_disc(0.2, 0.4, 0.6, 0.8) among the window's buyers; a score is 1 + the number of
+  bounds the value is above (R: 5 − the number of bounds the recency is above: recent is good);
+- a segment compares R, F, M with the buyers' averages: R↑ when recency < average, F↑ / M↑ when above average;
+- high value: loyal and M above the 80th percentile (m_score 5: the top 20 %).
+"""
+
+from __future__ import annotations
+
+from members.orders.models import SalesChannel
+
+# The first order's channel without sorting each member's orders: the minimum of (epoch ms × 16 + channel index).
+CHANNELS = tuple(channel.value for channel in SalesChannel)
+_CHANNEL_ARRAY = "ARRAY[" + ", ".join(f"'{c}'" for c in CHANNELS) + "]::text[]"
+
+
+def _in_shard(column: str) -> str:
+    """The shard's members by a hash of their id; with one shard the planner folds it to true, so its row
+    estimates stay right (a hash predicate is estimated at 0.5 % of rows, which picks nested loops)."""
+    return (
+        f"(CAST(:shards AS integer) = 1 OR ((hashtext({column}::text) & 2147483647) % CAST(:shards AS integer)) "
+        "= CAST(:shard AS integer))"
+    )
+
+
+PARAMS = """
+p AS (
+    SELECT CAST(:as_of AS date) AS as_of,
+           CAST(:until AS timestamptz) AS until,
+           CAST(:window_from AS timestamptz) AS window_from,
+           CAST(:window_days AS integer) AS window_days
+)"""
+
+# Built from constants of this module only (no input reaches the text): bound parameters carry every value.
+BASELINE = f"""
+WITH {PARAMS},
+per AS (
+    SELECT o.member_id,
+           (SELECT as_of FROM p) - max((o.occurred_at AT TIME ZONE 'Asia/Shanghai')::date) AS r,
+           count(*) AS f,
+           sum(o.paid_fen - o.refunded_fen) AS m
+    FROM members.orders o
+    WHERE o.occurred_at >= (SELECT window_from FROM p) AND o.occurred_at < (SELECT until FROM p)
+      AND o.refunded_fen < o.paid_fen
+    GROUP BY o.member_id
+),
+premium AS (
+    SELECT percentile_disc(0.8) WITHIN GROUP (ORDER BY l.unit_price_fen) AS fen
+    FROM members.orders o, jsonb_to_recordset(o.lines) AS l(unit_price_fen bigint)
+    WHERE o.occurred_at >= (SELECT window_from FROM p) AND o.occurred_at < (SELECT until FROM p)
+      AND o.refunded_fen < o.paid_fen
+)
+INSERT INTO members.insight_baselines (
+    as_of, window_days, buyers, r_bounds, f_bounds, m_bounds, average_r, average_f, average_m, premium_unit_fen,
+    average_order_fen
+)
+SELECT (SELECT as_of FROM p), (SELECT window_days FROM p), count(*),
+       coalesce(percentile_disc(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP (ORDER BY r), '{{}}'),
+       coalesce(percentile_disc(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP (ORDER BY f), '{{}}'),
+       coalesce(percentile_disc(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP (ORDER BY m), '{{}}'),
+       coalesce(avg(r), 0), coalesce(avg(f), 0), coalesce(avg(m), 0),
+       coalesce((SELECT fen FROM premium), 0),
+       coalesce(sum(m)::float8 / nullif(sum(f), 0), 0)
+FROM per
+ON CONFLICT (as_of) DO NOTHING
+"""  # noqa: S608
+
+REFRESH = f"""
+WITH {PARAMS},
+base AS (SELECT * FROM members.insight_baselines WHERE as_of = (SELECT as_of FROM p)),
+scope AS (
+    SELECT m.id, m.status, m.consent, m.source_channel
+    FROM members.members m
+    WHERE {_in_shard("m.id")}
+      AND m.registered_at < (SELECT until FROM p)
+),
+o AS (
+    SELECT o.member_id, o.occurred_at, o.channel, o.refunded_fen, o.discount_fen,
+           (o.occurred_at AT TIME ZONE 'Asia/Shanghai')::date AS day,
+           o.paid_fen - o.refunded_fen AS net,
+           o.occurred_at >= (SELECT window_from FROM p) AS in_window,
+           l.gross, l.discounted_gross, l.premium_gross, l.gift
+    FROM members.orders o
+    CROSS JOIN LATERAL (
+        SELECT sum(x.quantity * x.unit_price_fen) AS gross,
+               sum(x.quantity * x.unit_price_fen) FILTER (WHERE x.discounted) AS discounted_gross,
+               sum(x.quantity * x.unit_price_fen) FILTER (
+                   WHERE x.unit_price_fen >= (SELECT premium_unit_fen FROM base)) AS premium_gross,
+               bool_or(x.category IN ('gift_card', 'gift_wrap')) AS gift
+        FROM jsonb_to_recordset(
+            CASE WHEN o.occurred_at >= (SELECT window_from FROM p) THEN o.lines ELSE '[]'::jsonb END
+        ) AS x(quantity bigint, unit_price_fen bigint, discounted boolean, category text)
+    ) l
+    WHERE o.occurred_at < (SELECT until FROM p) AND o.refunded_fen < o.paid_fen AND {_in_shard("o.member_id")}
+),
+agg AS (
+    SELECT o.member_id,
+           count(*) AS orders_total,
+           count(*) FILTER (WHERE o.day > (SELECT as_of FROM p) - 730) AS orders_two_years,
+           count(*) FILTER (WHERE o.refunded_fen = 0) AS orders_without_refund,
+           sum(o.net) AS total_spend,
+           min(o.occurred_at) AS first_order_at,
+           min((extract(epoch FROM o.occurred_at) * 1000)::bigint * 16
+               + array_position({_CHANNEL_ARRAY}, o.channel::text)) AS first_key,
+           max(o.occurred_at) AS last_order_at,
+           min(o.day) AS first_day,
+           max(o.day) AS last_day,
+           count(*) FILTER (WHERE o.day > (SELECT as_of FROM p) - 365) AS orders_365,
+           count(*) FILTER (WHERE o.in_window) AS f,
+           coalesce(sum(o.net) FILTER (WHERE o.in_window), 0) AS m,
+           max(o.net) FILTER (WHERE o.in_window) AS largest,
+           count(*) FILTER (WHERE o.in_window AND o.discount_fen > 0) AS discounted_orders,
+           sum(o.gross) AS gross,
+           sum(o.discounted_gross) AS discounted_gross,
+           sum(o.premium_gross) AS premium_gross,
+           coalesce(bool_or(o.gift), false) AS gift,
+           min(o.day) FILTER (WHERE o.day >= (SELECT as_of FROM p) - CAST(:won_back_days AS integer)) AS return_day,
+           max(o.day) FILTER (WHERE o.day < (SELECT as_of FROM p) - CAST(:won_back_days AS integer))
+               AS before_return_day
+    FROM o
+    GROUP BY o.member_id
+),
+beh AS (
+    SELECT b.member_id,
+           max(b.occurred_at) FILTER (WHERE b.kind = 'visit') AS last_visit_at,
+           max(b.occurred_at) FILTER (WHERE b.kind = 'add_to_cart') AS last_cart_at,
+           min(b.occurred_at) FILTER (WHERE b.kind = 'follow_official_account') AS followed_at,
+           count(DISTINCT b.page) FILTER (WHERE b.kind = 'follow_official_account') AS accounts,
+           coalesce(bool_or(b.activity LIKE 'contest%'), false) AS contest,
+           coalesce(bool_or(b.activity LIKE 'quiz%' OR b.activity LIKE 'new_product%'), false) AS quiz,
+           coalesce(bool_or(b.activity LIKE 'feedback%'), false) AS feedback,
+           coalesce(bool_or(b.activity LIKE 'course%' OR b.activity LIKE 'health_talk%'), false) AS course,
+           coalesce(bool_or(b.activity LIKE 'bring_friend%'), false) AS bring_friend
+    FROM members.behaviour_events b
+    WHERE b.occurred_at < (SELECT until FROM p) AND {_in_shard("b.member_id")}
+    GROUP BY b.member_id
+),
+facts AS (
+    SELECT s.id AS member_id, s.status, s.consent, s.source_channel,
+           coalesce(a.orders_total, 0) AS orders_total,
+           coalesce(a.orders_two_years, 0) AS orders_two_years,
+           coalesce(a.orders_without_refund, 0) AS orders_without_refund,
+           coalesce(a.total_spend, 0) AS total_spend,
+           a.first_order_at, a.last_order_at, a.first_day, a.last_day, a.first_key,
+           coalesce(a.orders_365, 0) AS orders_365,
+           coalesce(a.f, 0) AS f, coalesce(a.m, 0) AS m, a.largest,
+           coalesce(a.discounted_orders, 0) AS discounted_orders,
+           a.gross, a.discounted_gross, a.premium_gross, coalesce(a.gift, false) AS gift,
+           a.return_day, a.before_return_day,
+           (SELECT as_of FROM p) - a.last_day AS recency,
+           bh.last_visit_at, bh.last_cart_at, bh.followed_at, coalesce(bh.accounts, 0) AS accounts,
+           coalesce(bh.contest, false) AS contest, coalesce(bh.quiz, false) AS quiz,
+           coalesce(bh.feedback, false) AS feedback, coalesce(bh.course, false) AS course,
+           coalesce(bh.bring_friend, false) AS bring_friend
+    FROM scope s
+    LEFT JOIN agg a ON a.member_id = s.id
+    LEFT JOIN beh bh ON bh.member_id = s.id
+),
+scored AS (
+    SELECT f.*,
+           CASE WHEN f.f > 0 THEN 5 - ((f.recency > b.r_bounds[1])::int + (f.recency > b.r_bounds[2])::int
+                                       + (f.recency > b.r_bounds[3])::int + (f.recency > b.r_bounds[4])::int) END
+               AS r_score,
+           CASE WHEN f.f > 0 THEN 1 + ((f.f > b.f_bounds[1])::int + (f.f > b.f_bounds[2])::int
+                                       + (f.f > b.f_bounds[3])::int + (f.f > b.f_bounds[4])::int) END AS f_score,
+           CASE WHEN f.f > 0 THEN 1 + ((f.m > b.m_bounds[1])::int + (f.m > b.m_bounds[2])::int
+                                       + (f.m > b.m_bounds[3])::int + (f.m > b.m_bounds[4])::int) END AS m_score,
+           CASE WHEN f.f > 0 THEN
+               CASE WHEN f.m > b.average_m THEN 'important_' ELSE 'general_' END ||
+               CASE (f.recency < b.average_r, f.f > b.average_f)
+                   WHEN (true, true) THEN 'value' WHEN (true, false) THEN 'develop'
+                   WHEN (false, true) THEN 'keep' ELSE 'retain' END
+           END AS segment,
+           CASE
+               WHEN f.status = 'closed' OR f.consent = 'withdrawn' THEN 'closed'
+               WHEN f.return_day IS NOT NULL AND f.before_return_day IS NOT NULL
+                    AND f.return_day - f.before_return_day >= CAST(:away_days AS integer) THEN 'won_back'
+               WHEN f.recency > CAST(:dormant_days AS integer) THEN 'churned'
+               WHEN f.recency > CAST(:at_risk_days AS integer) THEN 'dormant'
+               WHEN f.recency > CAST(:active_days AS integer) THEN 'at_risk'
+               WHEN f.orders_365 >= CAST(:loyal_orders AS integer) AND f.f > 0 AND f.m > b.m_bounds[4] THEN 'high_value'
+               WHEN f.orders_365 >= CAST(:loyal_orders AS integer) THEN 'loyal'
+               WHEN f.orders_total >= 2 THEN 'repeat'
+               WHEN f.orders_total = 1 THEN 'new'
+               ELSE 'prospect'
+           END AS stage,
+           array_remove(ARRAY[
+               CASE WHEN f.gross > 0 AND coalesce(f.discounted_gross, 0) > CAST(:discount_share AS float8) * f.gross
+                    THEN 'discount' END,
+               CASE WHEN f.f BETWEEN 1 AND CAST(:stock_up_orders AS integer)
+                         AND f.m::float8 / f.f >= CAST(:stock_up_factor AS float8) * b.average_order_fen
+                    THEN 'stock_up' END,
+               CASE WHEN f.f > 0 AND f.discounted_orders >= CAST(:campaign_share AS float8) * f.f
+                         AND f.m::float8 / f.f >= b.average_order_fen THEN 'campaign' END,
+               CASE WHEN f.contest THEN 'honour' END,
+               CASE WHEN f.quiz THEN 'curious' END,
+               CASE WHEN f.last_cart_at
+                         >= (SELECT until FROM p) - make_interval(days => CAST(:undecided_days AS integer))
+                         AND f.f <= 1 THEN 'undecided' END,
+               CASE WHEN f.source_channel = 'short_video_live' THEN 'seeded' END,
+               CASE WHEN f.gift THEN 'gifting' END,
+               CASE WHEN f.feedback OR f.accounts >= 2 THEN 'circle' END,
+               CASE WHEN f.course THEN 'anxious' END,
+               CASE WHEN f.bring_friend OR f.source_channel IN ('referral_campaign', 'friend_invite')
+                    THEN 'spreader' END
+           ]::varchar[], NULL) AS consumer_types
+    FROM facts f
+    LEFT JOIN base b ON true
+),
+staged AS (
+    SELECT s.*,
+           CASE WHEN cur.as_of = (SELECT as_of FROM p) THEN cur.previous_as_of ELSE cur.as_of END AS prev_as_of,
+           CASE WHEN cur.as_of = (SELECT as_of FROM p) THEN cur.previous_stage ELSE cur.stage END AS prev_stage,
+           CASE WHEN cur.as_of = (SELECT as_of FROM p) THEN cur.previous_stage_since ELSE cur.stage_since END
+               AS prev_since
+    FROM scored s
+    LEFT JOIN members.member_insights cur ON cur.member_id = s.member_id
+),
+upserted AS (
+    INSERT INTO members.member_insights AS i (
+        member_id, as_of, stage, stage_since, previous_as_of, previous_stage, previous_stage_since,
+        recency_days, frequency, monetary_fen, r_score, f_score, m_score, segment, largest_order_fen,
+        discount_share, premium_share, orders_total, orders_two_years, orders_without_refund, total_spend_fen,
+        average_order_fen, first_order_at, first_order_channel, last_order_at, last_visit_at, last_cart_at,
+        followed_at, expected_repurchase_on, consumer_types
+    )
+    SELECT st.member_id, (SELECT as_of FROM p), st.stage,
+           CASE WHEN st.stage = st.prev_stage THEN st.prev_since ELSE (SELECT as_of FROM p) END,
+           st.prev_as_of, st.prev_stage, st.prev_since,
+           st.recency, st.f, st.m, st.r_score, st.f_score, st.m_score, st.segment, st.largest,
+           CASE WHEN st.gross > 0 THEN coalesce(st.discounted_gross, 0)::float8 / st.gross END,
+           CASE WHEN st.gross > 0 THEN coalesce(st.premium_gross, 0)::float8 / st.gross END,
+           st.orders_total, st.orders_two_years, st.orders_without_refund, st.total_spend,
+           CASE WHEN st.orders_total > 0 THEN round(st.total_spend::numeric / st.orders_total)::bigint END,
+           st.first_order_at,
+           ({_CHANNEL_ARRAY})[(st.first_key % 16)::int],
+           st.last_order_at, st.last_visit_at, st.last_cart_at, st.followed_at,
+           CASE WHEN st.orders_total >= 2
+                THEN st.last_day + round((st.last_day - st.first_day)::numeric / (st.orders_total - 1))::int END,
+           st.consumer_types
+    FROM staged st
+    ON CONFLICT (member_id) DO UPDATE SET
+        as_of = excluded.as_of, stage = excluded.stage, stage_since = excluded.stage_since,
+        previous_as_of = excluded.previous_as_of, previous_stage = excluded.previous_stage,
+        previous_stage_since = excluded.previous_stage_since, recency_days = excluded.recency_days,
+        frequency = excluded.frequency, monetary_fen = excluded.monetary_fen, r_score = excluded.r_score,
+        f_score = excluded.f_score, m_score = excluded.m_score, segment = excluded.segment,
+        largest_order_fen = excluded.largest_order_fen, discount_share = excluded.discount_share,
+        premium_share = excluded.premium_share, orders_total = excluded.orders_total,
+        orders_two_years = excluded.orders_two_years, orders_without_refund = excluded.orders_without_refund,
+        total_spend_fen = excluded.total_spend_fen, average_order_fen = excluded.average_order_fen,
+        first_order_at = excluded.first_order_at, first_order_channel = excluded.first_order_channel,
+        last_order_at = excluded.last_order_at, last_visit_at = excluded.last_visit_at,
+        last_cart_at = excluded.last_cart_at, followed_at = excluded.followed_at,
+        expected_repurchase_on = excluded.expected_repurchase_on, consumer_types = excluded.consumer_types
+    WHERE i.as_of <= excluded.as_of
+    RETURNING i.member_id, i.stage, i.previous_stage
+),
+moved AS (
+    INSERT INTO members.stage_transitions AS t (member_id, as_of, from_stage, to_stage)
+    SELECT u.member_id, (SELECT as_of FROM p), u.previous_stage, u.stage
+    FROM upserted u
+    WHERE u.stage IS DISTINCT FROM u.previous_stage
+    ON CONFLICT (member_id, as_of) DO UPDATE SET from_stage = excluded.from_stage, to_stage = excluded.to_stage
+    WHERE (t.from_stage, t.to_stage) IS DISTINCT FROM (excluded.from_stage, excluded.to_stage)
+    RETURNING t.member_id, t.from_stage, t.to_stage
+),
+unmoved AS (
+    DELETE FROM members.stage_transitions t
+    USING upserted u
+    WHERE t.member_id = u.member_id AND t.as_of = (SELECT as_of FROM p)
+      AND u.stage IS NOT DISTINCT FROM u.previous_stage
+    RETURNING t.member_id
+),
+events AS (
+    INSERT INTO members.outbox (id, type, version, aggregate_id, occurred_at, data)
+    SELECT gen_random_uuid(), 'member.stage-changed', 1, mv.member_id::text, now(),
+           jsonb_build_object('member_id', mv.member_id::text, 'from_stage', mv.from_stage,
+                              'to_stage', mv.to_stage, 'as_of', (SELECT as_of FROM p)::text)
+    FROM moved mv
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM upserted) AS members,
+       (SELECT count(*) FROM moved) AS moved,
+       (SELECT count(*) FROM unmoved) AS unmoved,
+       (SELECT count(*) FROM events) AS events
+"""  # noqa: S608

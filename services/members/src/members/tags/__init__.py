@@ -1,0 +1,1 @@
+"""tags feature of the members service."""
