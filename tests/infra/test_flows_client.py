@@ -6,6 +6,7 @@ import json
 import stat
 from pathlib import Path
 
+import yaml
 from anyio import to_thread
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -70,3 +71,12 @@ async def test_a_client_the_database_lost_is_registered_again(
 
     assert client.client_id != "cli_gone"
     assert list(await live_flows_clients(engine)) == [client.client_id]
+
+
+def test_production_registers_the_flows_client_with_the_scopes_make_run_gives_it() -> None:
+    compose = yaml.safe_load((Path(__file__).parents[2] / "infra/production/compose.yaml").read_text())
+    command: list[str] = compose["services"]["flows-client"]["command"]
+
+    scopes = [command[i + 1] for i, word in enumerate(command) if word == "--scope"]
+
+    assert sorted(scopes) == sorted(FLOWS_SCOPES)
