@@ -1,5 +1,6 @@
-"""Basic-group sunset use cases: month 7 posts the dissolution notice (offering the warehouse's buffer group);
-month 8 moves members to the buffer group in weekly batches and asks for the group's dissolution in the last week.
+"""Basic-group sunset use cases: month 7 posts the dissolution notice (offering the warehouse's buffer group to
+every member in the group); month 8 moves the members who did not take the offer to the buffer group in weekly
+batches and asks for the group's dissolution in the last week.
 Tasks carry deterministic keys (`notice:<group>`, `move:<group>:<member>`, `dissolve:<group>`): running twice for
 the same date changes nothing."""
 
@@ -40,7 +41,8 @@ async def sunset_group(
     uow: CommunityUnitOfWork, settings: CommunitySettings, *, group_id: uuid.UUID, as_of: date
 ) -> SunsetOutcome:
     """Month 7: a notice task offering the buffer group. Month 8 on: the notice if missing, move tasks for every
-    member whose weekly batch has come, and in the last week a dissolve task. The warehouse's buffer group is
+    member whose weekly batch has come and who is not in the buffer group already (they took the offer), and in
+    the last week a dissolve task. The warehouse's buffer group is
     planned when it has none. Raises GroupNotFound, InvalidGroup (not an active basic group, or no warehouse) or
     WrongPhase (before month 7)."""
     async with uow:
@@ -63,7 +65,8 @@ async def sunset_group(
         week = None
         if as_of >= add_months(group.opened_on or as_of, 8):
             week = dissolve_week(group.opened_on or as_of, as_of, settings.dissolve_weeks)
-            members = sorted(await uow.memberships.member_ids(group.id))
+            # Members who took the notice's offer and joined the buffer group already need no move.
+            members = sorted(await uow.memberships.member_ids_not_in(group.id, buffer.id))
             tasks += [
                 _task(settings, group, buffer, as_of, TaskKind.MOVE_TO_BUFFER, m)
                 for m in members

@@ -104,6 +104,17 @@ class MembershipRepository:
         statement = select(col(GroupMembership.member_id)).where(col(GroupMembership.group_id) == group_id)
         return set((await self.session.execute(statement)).scalars())
 
+    async def member_ids_not_in(self, group_id: uuid.UUID, other_group_id: uuid.UUID) -> set[uuid.UUID]:
+        """Everyone in the group now who is not also in the other group (one SELECT)."""
+        other = aliased(GroupMembership)
+        statement = select(col(GroupMembership.member_id)).where(
+            col(GroupMembership.group_id) == group_id,
+            ~select(col(other.member_id))
+            .where(col(other.group_id) == other_group_id, col(other.member_id) == col(GroupMembership.member_id))
+            .exists(),
+        )
+        return set((await self.session.execute(statement)).scalars())
+
     async def member_page(self, group_id: uuid.UUID, *, limit: int, after: uuid.UUID | None) -> list[uuid.UUID]:
         """Up to `limit` of the group's member ids in id order after `after` (for flows working in batches)."""
         statement = (

@@ -156,7 +156,8 @@ class Mutation:
 
     @strawberry.mutation(
         description="Basic-group sunset for `asOf`: month 7 a notice task offering the warehouse's buffer group; month "
-        "8 move tasks in weekly batches and, in the last week, the dissolve task. Idempotent for the same day. "
+        "8 move tasks in weekly batches (none for members already in the buffer group) and, in the last week, the "
+        "dissolve task. Idempotent for the same day. "
         "Needs groups:write.",
         permission_classes=[requires(Scope.GROUPS_WRITE)],
     )
