@@ -9,12 +9,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
 
+from community.groups.errors import GroupNotActive
 from community.groups.models import GroupStatus, GroupType, ScopeKind
 from community.groups.rules import add_months
 from community.groups.service import groups_by_ids
 from community.lifecycle.service import sunset_group
+from community.memberships.errors import QrCodeFull
 from community.memberships.models import JoinChannel
-from community.memberships.service import join_group
+from community.memberships.service import attach_join_qr, join_group
 from community.tasks.models import OperatorTask, TaskKind
 from community.tasks.service import complete_task
 from community.uow import CommunityUnitOfWork
@@ -106,3 +108,32 @@ async def test_dissolving_leaves_every_member_in_the_buffer_group_once(
     assert buffer_now is not None
     assert (closed.status, closed.member_count) == (GroupStatus.CLOSED, 0)
     assert buffer_now.member_count == 3
+
+
+async def test_a_dissolved_group_frees_its_place_on_a_join_qr(engine: AsyncEngine, sessions: SessionFactory) -> None:
+    # given a join QR code serving five groups, one of them a basic group in the last week of month 8
+    await make_group(
+        sessions, group_type=GroupType.BUFFER, scope_kind=ScopeKind.WAREHOUSE, scope_name="三号仓", chat_id="buf-3"
+    )
+    basic = await make_group(sessions, warehouse="三号仓", chat_id="basic-3", opened_on=OPENED)
+    others = [await make_group(sessions, scope_name=f"小区{i}") for i in range(5)]
+    for group_id in [basic.id, *(g.id for g in others[:4])]:
+        await attach_join_qr(CommunityUnitOfWork(sessions), code="qr-sunset", group_id=group_id)
+    with pytest.raises(QrCodeFull):
+        await attach_join_qr(CommunityUnitOfWork(sessions), code="qr-sunset", group_id=others[4].id)
+    await sunset(sessions, basic.id, add_months(OPENED, 8) + timedelta(days=21))
+    async with engine.connect() as connection:
+        dissolve_id = (
+            await connection.execute(
+                select(col(OperatorTask.id)).where(col(OperatorTask.kind) == TaskKind.DISSOLVE_GROUP.value)
+            )
+        ).scalar_one()
+
+    # when the basic group is dissolved
+    await complete_task(CommunityUnitOfWork(sessions), task_id=dissolve_id, by="staff-test")
+
+    # then the code has a place for the fifth group, and the dissolved group cannot be attached again
+    served = await attach_join_qr(CommunityUnitOfWork(sessions), code="qr-sunset", group_id=others[4].id)
+    assert served == sorted(g.id for g in others)
+    with pytest.raises(GroupNotActive):
+        await attach_join_qr(CommunityUnitOfWork(sessions), code="qr-sunset", group_id=basic.id)

@@ -12,8 +12,17 @@ from tests.support import SubgraphClient, Tokens
 ATTACH = """
 mutation($qr: String!, $g: UUID!) { attachJoinQr(qrCode: $qr, groupId: $g) {
   __typename ... on AttachJoinQrSuccess { qrCode groupIds }
-  ... on GroupNotFoundError { code groupId } ... on QrCodeFullError { code qrCode } } }
+  ... on GroupNotFoundError { code groupId } ... on QrCodeFullError { code qrCode }
+  ... on GroupNotActiveError { code status } } }
 """
+SUNSET = """
+mutation($g: UUID!, $d: Date!) { sunsetBasicGroup(groupId: $g, asOf: $d) {
+  __typename ... on SunsetBasicGroupSuccess { created week } } }
+"""
+DISSOLVE_TASK = (
+    "query($g: UUID!) { tasks(first: 5, filter: {kind: DISSOLVE_GROUP, groupId: $g}) { edges { node { id } } } }"
+)
+COMPLETE = "mutation($t: UUID!) { completeTask(taskId: $t) { __typename } }"
 ROLE = """
 mutation($g: UUID!, $m: UUID!, $r: GroupRole!) { setGroupRole(groupId: $g, memberId: $m, role: $r) {
   __typename ... on SetGroupRoleSuccess { membership { role channel member { id } } }
@@ -65,10 +74,10 @@ async def test_a_join_qr_serves_five_groups_then_refuses_a_sixth(community_api: 
 
     # then the sixth is refused and the code still serves the same five
     assert [s["__typename"] for s in served] == ["AttachJoinQrSuccess"] * 5
-    assert served[-1] == {"__typename": "AttachJoinQrSuccess", "qrCode": "qr-a", "groupIds": groups[:5]}
+    assert served[-1] == {"__typename": "AttachJoinQrSuccess", "qrCode": "qr-a", "groupIds": sorted(groups[:5])}
     assert sixth == {"__typename": "QrCodeFullError", "code": "COMMUNITY_QR_CODE_FULL", "qrCode": "qr-a"}
     assert again["__typename"] == "AttachJoinQrSuccess"
-    assert sorted(again["groupIds"]) == sorted(groups[:5])
+    assert again["groupIds"] == sorted(groups[:5])
     other = await ask(community_api, tokens.staff(), ATTACH, {"qr": "qr-b", "g": groups[5]})
     assert other["groupIds"] == [groups[5]]  # another code is not affected
 
@@ -81,6 +90,34 @@ async def test_attaching_a_qr_to_an_unknown_group_is_a_typed_error(
     missing = await ask(community_api, tokens.staff(), ATTACH, {"qr": "qr-x", "g": unknown})
 
     assert missing == {"__typename": "GroupNotFoundError", "code": "COMMUNITY_GROUP_NOT_FOUND", "groupId": unknown}
+
+
+async def test_a_dissolved_group_frees_its_qr_place_and_cannot_be_attached(
+    community_api: SubgraphClient, tokens: Tokens
+) -> None:
+    # given a QR code serving five groups, one a basic group in the last week of its month 8
+    staff = tokens.staff()
+    await create(community_api, staff, type="BUFFER", scopeKind="WAREHOUSE", scopeName="四号仓", chatId="buf-4")
+    basic = await create(community_api, staff, warehouse="四号仓", chatId="basic-4", openedOn="2026-01-05")
+    others = [(await create(community_api, staff, scopeName=f"小区{i}"))["group"]["id"] for i in range(5)]
+    for group_id in [basic["group"]["id"], *others[:4]]:
+        await ask(community_api, staff, ATTACH, {"qr": "qr-d", "g": group_id})
+    full = await ask(community_api, staff, ATTACH, {"qr": "qr-d", "g": others[4]})
+    sunset = await ask(community_api, staff, SUNSET, {"g": basic["group"]["id"], "d": "2026-09-26"})
+    read = await community_api(DISSOLVE_TASK, {"g": basic["group"]["id"]}, token=staff)
+    (dissolve,) = read["data"]["tasks"]["edges"]
+
+    # when the steward confirms the dissolution
+    done = await ask(community_api, staff, COMPLETE, {"t": dissolve["node"]["id"]})
+
+    # then the fifth group finds a place, and the closed group is refused
+    fifth = await ask(community_api, staff, ATTACH, {"qr": "qr-d", "g": others[4]})
+    closed = await ask(community_api, staff, ATTACH, {"qr": "qr-d", "g": basic["group"]["id"]})
+    assert full["__typename"] == "QrCodeFullError"
+    assert (sunset["__typename"], sunset["week"]) == ("SunsetBasicGroupSuccess", 3)
+    assert done == {"__typename": "TaskSuccess"}
+    assert fifth["groupIds"] == sorted(others)
+    assert closed == {"__typename": "GroupNotActiveError", "code": "COMMUNITY_GROUP_NOT_ACTIVE", "status": "CLOSED"}
 
 
 @pytest.mark.parametrize("qr_code", ["", "x" * 65, "qr\n1"])

@@ -400,8 +400,8 @@ class Mutation:
         return SyncGroupMembersSuccess(group=_group(synced.group), joined=synced.joined, left=synced.left)
 
     @strawberry.mutation(
-        description="Let a join QR code (活码) serve this group too; one code serves at most 5 groups (WeCom). "
-        "Idempotent. Needs groups:write.",
+        description="Let a join QR code (活码) serve this group too; one code serves at most 5 groups (WeCom), "
+        "dissolved groups not counted. A closed group answers GroupNotActiveError. Idempotent. Needs groups:write.",
         permission_classes=[requires(Scope.GROUPS_WRITE)],
     )
     async def attach_join_qr(
@@ -440,7 +440,9 @@ class SyncGroupMembersSuccess:
 @strawberry.type(description="The QR code serves the group.")
 class AttachJoinQrSuccess:
     qr_code: str = strawberry.field(description="The QR code.")
-    group_ids: list[uuid.UUID] = strawberry.field(description="Every group the code serves (at most 5).")
+    group_ids: list[uuid.UUID] = strawberry.field(
+        description="Every open or planned group the code serves (at most 5), in id order."
+    )
 
 
 LeaveGroupPayload = Annotated[
@@ -461,6 +463,6 @@ SyncGroupMembersPayload = Annotated[
     strawberry.union("SyncGroupMembersPayload", description="The outcome of syncGroupMembers."),
 ]
 AttachJoinQrPayload = Annotated[
-    AttachJoinQrSuccess | GroupNotFoundError | QrCodeFullError,
+    AttachJoinQrSuccess | GroupNotFoundError | GroupNotActiveError | QrCodeFullError,
     strawberry.union("AttachJoinQrPayload", description="The outcome of attachJoinQr."),
 ]

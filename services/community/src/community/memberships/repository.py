@@ -158,8 +158,13 @@ class MembershipRepository:
         return {group_id: int(n) for group_id, n in (await self.session.execute(statement)).tuples()}
 
     async def qr_groups(self, code: str) -> list[uuid.UUID]:
-        """The groups a join QR code serves."""
-        statement = select(col(JoinQrGroup.group_id)).where(col(JoinQrGroup.code) == code)
+        """The groups a join QR code serves, in id order; a closed (dissolved) group no longer holds a place."""
+        statement = (
+            select(col(JoinQrGroup.group_id))
+            .join(Group, col(Group.id) == col(JoinQrGroup.group_id))
+            .where(col(JoinQrGroup.code) == code, col(Group.status) != GroupStatus.CLOSED.value)
+            .order_by(col(JoinQrGroup.group_id))
+        )
         return list((await self.session.execute(statement)).scalars())
 
     async def add_qr_group(self, code: str, group_id: uuid.UUID) -> None:

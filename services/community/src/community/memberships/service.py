@@ -196,21 +196,25 @@ async def sync_group_members(
 
 
 async def attach_join_qr(uow: CommunityUnitOfWork, *, code: str, group_id: uuid.UUID) -> list[uuid.UUID]:
-    """Let a join QR code (活码) serve a group too; the groups it serves. WeCom lets one code serve at most 5:
-    the code is locked (advisory) so concurrent attachments count each other. Idempotent for a group it serves.
-    Raises GroupNotFound or QrCodeFull."""
+    """Let a join QR code (活码) serve a group too; the groups it serves, in id order. WeCom lets one code serve at
+    most 5: the code is locked (advisory) so concurrent attachments count each other; a dissolved group no longer
+    counts. Idempotent for a group it serves. Raises GroupNotFound, GroupNotActive (the group is closed) or
+    QrCodeFull."""
     async with uow:
         await uow.session.execute(
             text("SELECT pg_advisory_xact_lock(:k, hashtext(:code))"), {"k": _QR_LOCK, "code": code}
         )
-        if await uow.groups.get(group_id) is None:
+        group = await uow.groups.get(group_id)
+        if group is None:
             raise GroupNotFound("no group has this id", group_id=group_id)
+        if group.status == GroupStatus.CLOSED.value:
+            raise GroupNotActive("the group is closed", group_id=group_id, status=GroupStatus.CLOSED)
         served = await uow.memberships.qr_groups(code)
         if group_id not in served:
             if len(served) >= QR_CODE_MAX_GROUPS:
                 raise QrCodeFull(f"a join QR code serves at most {QR_CODE_MAX_GROUPS} groups", qr_code=code)
             await uow.memberships.add_qr_group(code, group_id)
-            served.append(group_id)
+            served = sorted([*served, group_id])
         await uow.commit()
     return served
 
