@@ -40,7 +40,10 @@ class DirectoryRepository:
             set_={
                 "registered_at": func.coalesce(_DIRECTORY.c.registered_at, registered_at),
                 "birthday_md": case(
-                    (_DIRECTORY.c.status == DirectoryStatus.ACTIVE.value, func.coalesce(_DIRECTORY.c.birthday_md, birthday_md)),
+                    (
+                        _DIRECTORY.c.status == DirectoryStatus.ACTIVE.value,
+                        func.coalesce(_DIRECTORY.c.birthday_md, birthday_md),
+                    ),
                     else_=None,
                 ),
             },
