@@ -1,7 +1,8 @@
 """The member directory's use cases: applying members' events, and which members may hold points.
 
 Loyalty keeps its own copy of the few facts it needs about members (house style: "Events between services"), so
-it can refuse points for a member that does not exist or is closed without asking the members service.
+it can refuse points for a member that does not exist or is closed without asking the members service, and knows
+whose birthday it is (month-day only, for birthday points).
 """
 
 from __future__ import annotations
