@@ -25,6 +25,9 @@ TIER = """query($id: UUID!, $asOf: Date) { member(id: $id) { loyalty {
     benefits { vipEligible earnMultiplier } }
   tierHistory { fromLevel toLevel reason } } } }"""
 
+PROFILE = """mutation($i: UpdateMemberProfileInput!) { updateMemberProfile(input: $i) {
+  __typename ... on Error { message } } }"""
+
 LOYALTY = """query($id: UUID!, $asOf: Date) { member(id: $id) { loyalty {
   balance expiringSoon(withinDays: 30, asOf: $asOf) { points expiresAt expiresOn } } } }"""
 
@@ -132,3 +135,39 @@ def test_member_loyalty_shows_points_expiring_soon(stack: Stack, ops: str, prefe
             "expiresOn": f"{today.year + 2}-01-01",
         }
     ]
+
+
+def test_points_expiry_grants_a_gold_members_birthday_points_once(
+    stack: Stack, ops: str, tokens: Tokens, prefect: FlowsClient
+) -> None:
+    # given: a gold member (one big order) whose birthday, given in members, is today
+    today = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai")).date()
+    make_organisation(stack, ops)
+    member = make_member_at(stack, ops, "13800138222", "S1")
+    pos = tokens.partner_for("orders:write", "members:read", stores=("S1",), client_id="pos-birthday")
+    order = {
+        "externalId": f"POS-{uuid.uuid4().hex[:10]}",
+        "memberId": member,
+        "storeCode": "S1",
+        "channel": "IN_STORE",
+        "paidFen": 600_000,
+        "lines": [{"sku": "TEA-9", "category": "tea", "quantity": 1, "unitPriceFen": 600_000}],
+        "occurredAt": (datetime.now(UTC) - timedelta(minutes=1)).isoformat(),
+    }
+    recorded = stack.query(RECORD_ORDER, {"i": order}, token=pos).json()["data"]["recordOrder"]
+    assert recorded["__typename"] == "RecordOrderSuccess", recorded
+    born = date(1992 if (today.month, today.day) == (2, 29) else 1990, today.month, today.day)
+    profile = stack.query(PROFILE, {"i": {"memberId": member, "birthday": born.isoformat()}}, token=ops).json()
+    assert profile["data"]["updateMemberProfile"]["__typename"] == "MemberSuccess", profile
+    wait_for_events(stack, within=90, consumers={"loyalty-tiers", "loyalty-directory"})
+    before = tier(stack, ops, member, today)
+
+    # when: the daily flow runs for today, then again
+    first = points_expiry(as_of=today, shards=1)
+    again = points_expiry(as_of=today, shards=1)
+
+    # then: gold's 500 birthday points once
+    assert before["tier"]["level"] == "gold"
+    assert (first.birthday_members, first.birthday_points) == (1, 500)
+    assert (again.birthday_members, again.birthday_points) == (0, 0)
+    assert tier(stack, ops, member, today)["balance"] == before["balance"] + 500

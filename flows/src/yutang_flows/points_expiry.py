@@ -1,4 +1,5 @@
-"""Expire lapsed points lots, shard by shard, then list the members whose points expire soon (the notice)."""
+"""Expire lapsed points lots, shard by shard, grant the day's birthday points page by page, then list the members
+whose points expire soon (the notice)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from yutang_flows.gateway import execute, retry_if_transient
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 PAGE = 100
+BIRTHDAY_PAGE = 500  # grantBirthdayPoints' largest page
 
 EXPIRE = """
 mutation Expire($asOf: Date!, $shard: Int!, $shards: Int!, $members: Int!) {
@@ -26,6 +28,13 @@ mutation Expire($asOf: Date!, $shard: Int!, $shards: Int!, $members: Int!) {
 }
 """
 RELEASE_HOLDS = "mutation { releaseExpiredHolds { released } }"
+BIRTHDAYS = """
+mutation Birthdays($asOf: Date!, $after: UUID, $first: Int!) {
+  grantBirthdayPoints(asOf: $asOf, after: $after, first: $first) {
+    members granted points already noPoints refused nextAfter more
+  }
+}
+"""
 EXPIRING = """
 query Expiring($asOf: Date!, $within: Int!, $first: Int!, $after: Cursor) {
   expiringPoints(asOf: $asOf, withinDays: $within, first: $first, after: $after) {
@@ -63,6 +72,8 @@ class ExpirySummary:
     notice_members: list[str] = field(default_factory=list)
     notice_points: int = 0
     holds_released: int = 0
+    birthday_members: int = 0
+    birthday_points: int = 0
 
 
 @task(
@@ -116,6 +127,43 @@ def release_holds() -> int:
     return released
 
 
+@task(
+    retries=3,
+    retry_delay_seconds=[1, 5, 15],
+    retry_condition_fn=retry_if_transient,
+    task_run_name="birthday points {as_of}",
+)
+def grant_birthdays(as_of: date, members: int) -> tuple[int, int]:
+    """Grant the birthday points of every active member whose birthday is `as_of`, a page of members per call:
+    (members granted now, points). Safe to retry: each member gets them once a year (the ledger key)."""
+    log = get_run_logger()
+    granted = points = already = calls = 0
+    after: str | None = None
+    while True:
+        page = execute(BIRTHDAYS, {"asOf": as_of.isoformat(), "after": after, "first": members})["grantBirthdayPoints"]
+        calls += 1
+        granted, points, already = granted + page["granted"], points + page["points"], already + page["already"]
+        log.info(
+            "birthday points page %d: %d members, %d granted now (%d points)",
+            calls,
+            page["members"],
+            page["granted"],
+            page["points"],
+        )
+        if not page["more"]:
+            break
+        after = page["nextAfter"]
+    log.info(
+        "birthday points %s: %d members granted %d points in %d calls; %d had them this year already",
+        as_of,
+        granted,
+        points,
+        calls,
+        already,
+    )
+    return granted, points
+
+
 @task(retries=3, retry_delay_seconds=[1, 5, 15], retry_condition_fn=retry_if_transient, task_run_name="list expiring")
 def list_expiring(as_of: date, within_days: int) -> tuple[list[str], int]:
     """The members with points expiring within `within_days` days after `as_of`, and those points in all."""
@@ -137,17 +185,20 @@ def list_expiring(as_of: date, within_days: int) -> tuple[list[str], int]:
 def points_expiry(
     as_of: AsOf = None, shards: Shards = 4, members_per_call: MembersPerCall = 200, notice_within_days: NoticeDays = 7
 ) -> ExpirySummary:
-    """Release expired points-payment holds, expire every lot lapsed by `as_of` (shard by shard), then list the
-    members whose points expire within `notice_within_days` days after it, for the expiry notice.
+    """Release expired points-payment holds, expire every lot lapsed by `as_of` (shard by shard), grant the
+    birthday points of the members whose birthday is `as_of`, then list the members whose points expire within
+    `notice_within_days` days after it, for the expiry notice.
 
     Args:
         as_of: the local date (Asia/Shanghai) to expire up to, inclusive; default today. An operator (or a test)
             can run any date, e.g. to simulate a year.
         shards: members are split into this many shards, one task each (1 to 256).
-        members_per_call: members per expirePoints call, one transaction each (1 to 1000).
+        members_per_call: members per expirePoints call, one transaction each (1 to 1000); birthday pages hold
+            at most 500 members.
         notice_within_days: the notice lists members with points expiring within this many days (1 to 366).
 
-    Idempotent: every lot expires once, so a re-run for the same date (or a retried task) expires nothing more.
+    Idempotent: every lot expires once and every member gets birthday points once a year, so a re-run for the
+    same date (or a retried task) expires and grants nothing more.
     """
     day = as_of or datetime.now(UTC).astimezone(LOCAL).date()
     log = get_run_logger()
@@ -160,13 +211,17 @@ def points_expiry(
             summary.points + points,
             summary.members + members,
         )
+    summary.birthday_members, summary.birthday_points = grant_birthdays(day, min(members_per_call, BIRTHDAY_PAGE))
     summary.notice_members, summary.notice_points = list_expiring(day, notice_within_days)
     log.info(
-        "points expiry %s: %d lots, %d points of %d members expired; %d members have %d points expiring within %d days",
+        "points expiry %s: %d lots, %d points of %d members expired; %d birthday members got %d points; "
+        "%d members have %d points expiring within %d days",
         day,
         summary.lots,
         summary.points,
         summary.members,
+        summary.birthday_members,
+        summary.birthday_points,
         len(summary.notice_members),
         summary.notice_points,
         notice_within_days,

@@ -12,7 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from loyalty.directory.errors import UnknownMember
 from loyalty.directory.models import DirectoryMember
-from loyalty.directory.service import UnsupportedEvent, on_member_closed, on_member_registered
+from loyalty.directory.service import (
+    SUBSCRIPTION,
+    NotYetRegistered,
+    UnsupportedEvent,
+    on_member_closed,
+    on_member_registered,
+    on_member_updated,
+)
 from loyalty.points.service import Adjustment, adjust_points, adjust_points_batch
 from loyalty.points.views import Posted
 from loyalty.uow import LoyaltyUnitOfWork
@@ -157,3 +164,56 @@ async def test_an_event_version_it_does_not_know_is_refused(engine: AsyncEngine)
         await apply(engine, on_member_registered, event("member.registered", uuid.uuid4(), version=2))
     async with engine.connect() as connection:
         assert (await connection.execute(select(func.count()).select_from(DirectoryMember))).scalar_one() == 0
+
+
+async def birthdays(engine: AsyncEngine) -> dict[uuid.UUID, str | None]:
+    async with engine.connect() as connection:
+        rows = await connection.execute(select(DirectoryMember.member_id, DirectoryMember.birthday_md))  # type: ignore[call-overload]
+        return {row[0]: row[1] for row in rows}
+
+
+def updated(member_id: uuid.UUID, **data: object) -> Event:
+    return Event(
+        type="member.updated",
+        aggregate_id=str(member_id),
+        data={"member_id": str(member_id), "changed": ["birthday"], "status": "active", **data},
+    )
+
+
+async def test_the_directory_keeps_the_birthday_month_day_from_members_events(engine: AsyncEngine) -> None:
+    # given: a member registered without a birthday, one registered with one, and one not yet registered
+    at = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    member, born, stranger = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    await apply(engine, on_member_registered, event("member.registered", member, registered_at=at.isoformat()))
+    with_birthday = Event(
+        type="member.registered",
+        aggregate_id=str(born),
+        data={"member_id": str(born), "registered_at": at.isoformat(), "birthday_md": "02-29"},
+    )
+    await apply(engine, on_member_registered, with_birthday)
+
+    # when: the member gives a birthday; an update without birthday_md (an older producer) follows
+    await apply(engine, on_member_updated, updated(member, birthday_md="05-01"))
+    await apply(
+        engine,
+        on_member_updated,
+        Event(type="member.updated", aggregate_id=str(member), data={"member_id": str(member), "changed": ["guide"]}),
+    )
+    kept = await birthdays(engine)
+
+    # then: both birthdays are kept, month-day only
+    assert kept == {member: "05-01", born: "02-29"}
+
+    # and: a cleared birthday is forgotten, a closing forgets it too
+    await apply(engine, on_member_updated, updated(member, birthday_md=None))
+    await apply(engine, on_member_closed, event("member.closed", born, closed_at=at.isoformat()))
+    assert await birthdays(engine) == {member: None, born: None}
+
+    # and: an update for a member loyalty has not heard of is retried (nothing written), a malformed one refused
+    with pytest.raises(NotYetRegistered):
+        await apply(engine, on_member_updated, updated(stranger, birthday_md="05-01"))
+    with pytest.raises(ValueError, match="MM-DD"):
+        await apply(engine, on_member_updated, updated(member, birthday_md="1990-05-01"))
+    assert await birthdays(engine) == {member: None, born: None}
+    # the durable consumer reads member.updated too (its filter subjects follow its handlers)
+    assert "yutang.members.member.updated" in SUBSCRIPTION.subjects()

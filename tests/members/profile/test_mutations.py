@@ -217,3 +217,38 @@ async def test_me_and_list_filters(members_api: SubgraphClient, tokens: Tokens) 
     assert not_member == {"data": {"me": None}}  # an ops token has no member of its own
     assert [e["node"]["id"] for e in by_store["data"]["members"]["edges"]] == [in_store]
     assert [e["node"]["id"] for e in consenting["data"]["members"]["edges"]] == [other]
+
+
+async def test_the_birthday_goes_out_as_a_month_day_when_it_changes(
+    members_api: SubgraphClient, tokens: Tokens, engine: AsyncEngine
+) -> None:
+    # given: a registered member without a birthday
+    member_id = (await register(members_api, tokens.ops(), "13800138000"))["member"]["id"]
+
+    # when: they give a birthday, change only their city, give the same birthday again, clear it, set it, close
+    for fields in (
+        {"birthday": "1990-05-01"},
+        {"city": "上海"},
+        {"birthday": "1990-05-01"},
+        {"birthday": None},
+        {"birthday": "1988-02-29"},
+    ):
+        await members_api(UPDATE, {"input": {"memberId": member_id, **fields}}, token=tokens.member(member_id))
+    await members_api(CLOSE, {"id": member_id}, token=tokens.ops())
+
+    # then: every event carries the month-day only (never the year), and `changed` names the birthday when it changed
+    async with engine.connect() as connection:
+        rows = (
+            await connection.execute(
+                text("SELECT type, data FROM members.outbox WHERE aggregate_id = :id ORDER BY seq"), {"id": member_id}
+            )
+        ).all()
+    assert [(t, d.get("birthday_md", "absent"), "birthday" in d.get("changed", [])) for t, d in rows] == [
+        ("member.registered", None, False),
+        ("member.updated", "05-01", True),
+        ("member.updated", None, True),
+        ("member.updated", "02-29", True),
+        ("member.updated", None, True),  # closing erases the birthday
+        ("member.closed", "absent", False),
+    ]
+    assert not any("1990" in str(d) or "1988" in str(d) for _, d in rows)

@@ -35,7 +35,8 @@ async def test_registering_a_member_writes_member_registered_in_the_same_transac
         ("member.registered", 1, str(member_id), None)
     ]
     data = rows[0]["data"]
-    assert set(data) == {"member_id", "registered_at", "source_channel"}
+    assert set(data) == {"member_id", "registered_at", "source_channel", "birthday_md"}
+    assert data["birthday_md"] is None  # month-day only, and only when known at registration
     assert data["member_id"] == str(member_id)
     assert data["source_channel"] == "store_qr"
     datetime.fromisoformat(data["registered_at"])

@@ -9,6 +9,7 @@ import uuid
 
 import strawberry
 
+from loyalty.birthday import graphql as birthday
 from loyalty.checkin import graphql as checkin
 from loyalty.earning import graphql as earning
 from loyalty.lots import graphql as lots
@@ -17,7 +18,7 @@ from loyalty.points import graphql as points
 from loyalty.tiers import graphql as tiers
 from yutang_shared.graphql import feature_schema, uuid_reference
 
-FEATURES = (points, earning, lots, tiers, checkin, payment)
+FEATURES = (points, earning, lots, tiers, checkin, payment, birthday)
 
 
 @strawberry.federation.type(keys=["id"], description="A registered member of the brand (会员).")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from loyalty.birthday.repository import BirthdayRepository
 from loyalty.checkin.repository import CheckInRepository
 from loyalty.directory.repository import DirectoryRepository
 from loyalty.earning.repository import EarningRepository
@@ -25,6 +26,7 @@ class LoyaltyUnitOfWork(UnitOfWork):
     tiers: TiersRepository
     checkin: CheckInRepository
     payment: PaymentRepository
+    birthdays: BirthdayRepository
 
     @property
     def is_open(self) -> bool:
@@ -40,3 +42,4 @@ class LoyaltyUnitOfWork(UnitOfWork):
         self.tiers = TiersRepository(session)
         self.checkin = CheckInRepository(session)
         self.payment = PaymentRepository(session)
+        self.birthdays = BirthdayRepository(session)

@@ -69,6 +69,7 @@ graphql_enum(
         "CHECKIN_MAKEUP": "The points a make-up check-in (补签) costs (available, negative).",
         "POINTS_PAYMENT": "Points held for, then spent on, paying an order (积分抵现) (available, negative).",
         "POINTS_PAYMENT_RELEASED": "A voided or expired payment hold, given back to its lots (available, positive).",
+        "BIRTHDAY": "The birthday points (生日积分) of the member's tier, once a year (available, positive).",
     },
 )
 graphql_enum(

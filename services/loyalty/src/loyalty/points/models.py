@@ -53,6 +53,7 @@ class EntryKind(StrEnum):
     CHECKIN_MAKEUP = "checkin_makeup"  # 补签: the points a make-up check-in costs (available −)
     POINTS_PAYMENT = "points_payment"  # 积分抵现: points held for (then spent on) an order's payment (available −)
     POINTS_PAYMENT_RELEASED = "points_payment_released"  # a voided or expired hold given back to its lots (+)
+    BIRTHDAY = "birthday"  # 生日积分: the birthday points of the member's tier, once a year (available +)
 
 
 class Bucket(StrEnum):

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from members.models import OUTBOX
 from members.profile.models import Member
+from members.profile.rules import month_day
 from yutang_shared.outbox import Event, record
 
 UPDATED = "member.updated"
@@ -16,7 +17,8 @@ CLOSED = "member.closed"
 
 
 def updated(row: Member, changed: list[str]) -> Event:
-    """`member.updated` v1: the member's non-personal facts after a change, and which of them changed."""
+    """`member.updated` v1: the member's non-personal facts after a change, and which of them changed. The birthday
+    goes out as a month-day only (`birthday_md`, "MM-DD" or null), never the year."""
     return Event(
         type=UPDATED,
         aggregate_id=str(row.id),
@@ -27,6 +29,7 @@ def updated(row: Member, changed: list[str]) -> Event:
             "home_store_code": row.home_store_code,
             "guide_id": None if row.guide_id is None else str(row.guide_id),
             "consent": row.consent,
+            "birthday_md": month_day(row.birthday),
         },
     )
 

@@ -28,6 +28,11 @@ def check_birthday(birthday: date | None, today: date | None = None) -> date | N
     return birthday
 
 
+def month_day(birthday: date | None) -> str | None:
+    """The birthday as "MM-DD" (no year), the only part of it other services are told (loyalty's birthday points)."""
+    return None if birthday is None else f"{birthday.month:02d}-{birthday.day:02d}"
+
+
 def clean_text(raw: str | None, what: str) -> str | None:
     """A trimmed short text (city, occupation) of at most 64 characters; empty means none."""
     text = (raw or "").strip()

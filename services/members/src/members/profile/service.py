@@ -203,6 +203,8 @@ async def update_profile(
         changed = (
             ["home_store"] if "home_store_code" in values and values["home_store_code"] != row.home_store_code else []
         )
+        if "birthday" in values and values["birthday"] != row.birthday:
+            changed.append("birthday")
         for name, value in values.items():
             setattr(row, name, value)
         return await _finish(uow, actor, "updateMemberProfile", row, changed)
@@ -290,6 +292,7 @@ async def close_member(uow: MembersUnitOfWork, actor: Actor, *, member_id: uuid.
     async with uow:
         row = await _changeable(uow, member_id, frozen_ok=True)
         now = datetime.now(UTC)
+        changed = ["status", "guide", "consent"] + (["birthday"] if row.birthday is not None else [])
         for name in (
             "mobile_fingerprint",
             "mobile_ciphertext",
@@ -310,4 +313,4 @@ async def close_member(uow: MembersUnitOfWork, actor: Actor, *, member_id: uuid.
             row.consent, row.consent_at = ConsentState.WITHDRAWN.value, now
         await uow.members.erase_wechat_ids(member_id)
         await forget_member(uow, member_id)  # their WeChat logins go, their refresh tokens stop working
-        return await _finish(uow, actor, "closeMember", row, ["status", "guide", "consent"], [events.closed(row, now)])
+        return await _finish(uow, actor, "closeMember", row, changed, [events.closed(row, now)])
