@@ -44,6 +44,7 @@ from strawberry.litestar.controller import GraphQLController
 from strawberry.schema import BaseSchema
 from strawberry.schema.compat import is_scalar
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.types.base_scalars import UUIDDefinition
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, Info
 from strawberry.types.arguments import InputContext
@@ -53,6 +54,7 @@ from strawberry.types.base import (
     StrawberryObjectDefinition,
     StrawberryOptional,
     StrawberryType,
+    get_object_definition,
 )
 from strawberry.types.enum import StrawberryEnumDefinition, has_enum_definition
 
@@ -179,7 +181,7 @@ class Schema(strawberry.federation.Schema):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("federation_version", "2.9")
         kwargs.setdefault("extensions", schema_extensions())
-        kwargs.setdefault("config", StrawberryConfig(scalar_map={CursorValue: CURSOR}))
+        kwargs.setdefault("config", StrawberryConfig(scalar_map={CursorValue: CURSOR, uuid.UUID: UUID_SCALAR}))
         super().__init__(**kwargs)
         # The key field sets of every entity type, e.g. {"Member": [{"id"}]}.
         self._entity_keys: dict[str, list[frozenset[str]]] = {
@@ -332,13 +334,28 @@ def _new_response() -> Response[Any]:
     return Response({}, background=BackgroundTasks([]))
 
 
+UUID_SCALAR = dataclasses.replace(
+    UUIDDefinition, description="A UUID in its canonical text form, e.g. 5f1e0c2a-8d4b-4a7e-9c61-2b3f4d5e6a7b."
+)
+"""Strawberry's UUID scalar, described (the client schema documents every type)."""
+
+ROOT_DESCRIPTIONS = {
+    "Query": "What can be read: members, loyalty and community, each field with the permission it needs.",
+    "Mutation": "What can be changed: every mutation answers a payload union (success or a typed error).",
+}
+
+
 def feature_schema(features: Sequence[ModuleType], *, types: Sequence[type] = ()) -> Schema:
     """A subgraph schema merged from its feature modules: each may define `Query`, `Mutation` and `HANDLERS`
     (its domain errors' union members). Adding a feature to a service is adding its module to the list."""
 
     def merged(name: str) -> type | None:
         parts = tuple(getattr(feature, name) for feature in features if hasattr(feature, name))
-        return merge_types(name, parts) if parts else None
+        if not parts:
+            return None
+        root = merge_types(name, parts)
+        get_object_definition(root, strict=True).description = ROOT_DESCRIPTIONS[name]
+        return root
 
     return Schema(
         query=merged("Query"),

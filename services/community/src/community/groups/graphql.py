@@ -267,6 +267,16 @@ CreateGroupPayload = Annotated[
 ]
 
 
+@strawberry.input(description="The group to plan: its type and the place it serves.")
+class PlanGroupInput:
+    type: GroupType = strawberry.field(description="What the group is for.")
+    scope_kind: ScopeKind = strawberry.field(description="What kind of place it serves.")
+    scope_name: str = strawberry.field(description="The place's name, 1 to 64 characters.")
+    warehouse: str | None = strawberry.field(default=None, description="The warehouse of its buffer group.")
+    steward: str | None = strawberry.field(default=None, description="Who gets its create-group task.")
+    as_of: date | None = strawberry.field(default=None, description="The day the task is for; today when omitted.")
+
+
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
@@ -274,7 +284,13 @@ class Mutation:
         "named by the template, numbered after the others of its type and scope. Needs groups:write.",
         permission_classes=[requires(Scope.GROUPS_WRITE)],
     )
-    async def create_group(self, info: CommunityInfo, input: CreateGroupInput) -> CreateGroupPayload:
+    async def create_group(
+        self,
+        info: CommunityInfo,
+        input: Annotated[
+            CreateGroupInput, strawberry.argument(description="The group to create: type, scope, names and capacity.")
+        ],
+    ) -> CreateGroupPayload:
         view = await create_group(
             CommunityUnitOfWork(info.context.sessions),
             info.context.settings,
@@ -296,7 +312,16 @@ class Mutation:
         "never two at once. Needs groups:write.",
         permission_classes=[requires(Scope.GROUPS_WRITE)],
     )
-    async def plan_group(self, info: CommunityInfo, input: PlanGroupInput) -> PlanGroupPayload:
+    async def plan_group(
+        self,
+        info: CommunityInfo,
+        input: Annotated[
+            PlanGroupInput,
+            strawberry.argument(
+                description="The group to plan: its type and scope; its number and name follow the scope sequence."
+            ),
+        ],
+    ) -> PlanGroupPayload:
         view = await plan_group(
             CommunityUnitOfWork(info.context.sessions),
             info.context.settings,
@@ -332,16 +357,6 @@ class Mutation:
             steward=steward,
         )
         return CreateGroupSuccess(group=Group.of(view))
-
-
-@strawberry.input(description="The group to plan: its type and the place it serves.")
-class PlanGroupInput:
-    type: GroupType = strawberry.field(description="What the group is for.")
-    scope_kind: ScopeKind = strawberry.field(description="What kind of place it serves.")
-    scope_name: str = strawberry.field(description="The place's name, 1 to 64 characters.")
-    warehouse: str | None = strawberry.field(default=None, description="The warehouse of its buffer group.")
-    steward: str | None = strawberry.field(default=None, description="Who gets its create-group task.")
-    as_of: date | None = strawberry.field(default=None, description="The day the task is for; today when omitted.")
 
 
 PlanGroupPayload = Annotated[

@@ -36,6 +36,9 @@ graphql_enum(
 )
 
 
+GroupIdArg = Annotated[uuid.UUID, strawberry.argument(description="The group to work on.")]
+
+
 @strawberry.type(
     description="The member does not meet the VIP entry rule and has no exception; the message says "
     "why (spend in the window, tier). The application is recorded as refused."
@@ -123,7 +126,7 @@ class Mutation:
         permission_classes=[requires(Scope.GROUPS_WRITE)],
     )
     async def graduate_vip_members(
-        self, info: CommunityInfo, group_id: uuid.UUID, as_of: AsOf, first: BatchSize = 100, after: AfterMember = None
+        self, info: CommunityInfo, group_id: GroupIdArg, as_of: AsOf, first: BatchSize = 100, after: AfterMember = None
     ) -> LifecycleBatchPayload:
         outcome = await graduate_batch(
             CommunityUnitOfWork(info.context.sessions),
@@ -142,7 +145,7 @@ class Mutation:
         permission_classes=[requires(Scope.GROUPS_WRITE)],
     )
     async def review_vip_members(
-        self, info: CommunityInfo, group_id: uuid.UUID, as_of: AsOf, first: BatchSize = 100, after: AfterMember = None
+        self, info: CommunityInfo, group_id: GroupIdArg, as_of: AsOf, first: BatchSize = 100, after: AfterMember = None
     ) -> LifecycleBatchPayload:
         outcome = await review_batch(
             CommunityUnitOfWork(info.context.sessions),
@@ -162,7 +165,7 @@ class Mutation:
         permission_classes=[requires(Scope.GROUPS_WRITE)],
     )
     async def sunset_basic_group(
-        self, info: CommunityInfo, group_id: uuid.UUID, as_of: AsOf
+        self, info: CommunityInfo, group_id: GroupIdArg, as_of: AsOf
     ) -> SunsetBasicGroupPayload:
         outcome = await sunset_group(
             CommunityUnitOfWork(info.context.sessions), info.context.settings, group_id=group_id, as_of=day(as_of)
@@ -179,7 +182,7 @@ class Mutation:
     async def apply_for_vip(
         self,
         info: CommunityInfo,
-        member_id: uuid.UUID,
+        member_id: Annotated[uuid.UUID, strawberry.argument(description="The applying member.")],
         wechat_id: Annotated[str | None, strawberry.argument(description="Their WeChat id, up to 64.")] = None,
         mobile: Annotated[str | None, strawberry.argument(description="Their mobile (only the last 4 kept).")] = None,
         as_of: Annotated[date | None, strawberry.argument(description="The day; today when omitted.")] = None,
@@ -206,8 +209,8 @@ class Mutation:
     async def grant_entry_exception(
         self,
         info: CommunityInfo,
-        member_id: uuid.UUID,
-        reason: ExceptionReason,
+        member_id: Annotated[uuid.UUID, strawberry.argument(description="The member let in despite the rule.")],
+        reason: Annotated[ExceptionReason, strawberry.argument(description="Why the rule is waived.")],
         note: Annotated[str | None, strawberry.argument(description="Details, up to 500 characters.")] = None,
     ) -> GrantEntryExceptionPayload:
         approver = info.context.principal.subject if info.context.principal else "unknown"

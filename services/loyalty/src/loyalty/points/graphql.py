@@ -359,7 +359,16 @@ class Mutation:
         "below zero. A member loyalty does not know as active answers LoyaltyUnknownMemberError. Needs points:write.",
         permission_classes=[requires(Scope.POINTS_WRITE)],
     )
-    async def adjust_points(self, info: LoyaltyInfo, input: AdjustPointsInput) -> AdjustPointsPayload:
+    async def adjust_points(
+        self,
+        info: LoyaltyInfo,
+        input: Annotated[
+            AdjustPointsInput,
+            strawberry.argument(
+                description="The member, the points (positive grants, negative takes), the reason and the key."
+            ),
+        ],
+    ) -> AdjustPointsPayload:
         (payload,) = await _adjust(info, [input])
         return payload
 

@@ -310,7 +310,14 @@ class Mutation:
         permission_classes=[Authorized],
         extensions=[AuditRefusals("audience")],
     )
-    async def save_audience(self, info: MembersInfo, input: SaveAudienceInput) -> SaveAudiencePayload:
+    async def save_audience(
+        self,
+        info: MembersInfo,
+        input: Annotated[
+            SaveAudienceInput,
+            strawberry.argument(description="The audience's name and rule, and its id when replacing a saved one."),
+        ],
+    ) -> SaveAudiencePayload:
         view = await save_audience(
             _uow(info), Actor.of(principal_of(info)), name=input.name, rule=input.rule, audience_id=input.id
         )

@@ -83,6 +83,9 @@ def _audit(info: MembersInfo) -> AuditAs:
     return AuditAs(Actor.of(principal_of(info)), info.field_name)
 
 
+ClientIdArg = Annotated[str, strawberry.argument(description="The client's id (client_id).")]
+
+
 @strawberry.type(description="A partner or service client of the token endpoint (POST /oauth/token).")
 class OAuthClient:
     client_id: str = strawberry.field(description="The public client id (client_id of the token request).")
@@ -195,7 +198,11 @@ class Query:
         description="OAuth clients in registration order (revoked ones when includeRevoked). Operations only.",
         permission_classes=[OpsOnly],
     )
-    async def clients(self, info: MembersInfo, include_revoked: bool = False) -> list[OAuthClient]:
+    async def clients(
+        self,
+        info: MembersInfo,
+        include_revoked: Annotated[bool, strawberry.argument(description="Also list revoked clients.")] = False,
+    ) -> list[OAuthClient]:
         views = await list_clients(MembersUnitOfWork(info.context.sessions), include_revoked=include_revoked)
         return [OAuthClient.of(view) for view in views]
 
@@ -211,12 +218,18 @@ class Mutation:
     async def register_client(
         self,
         info: MembersInfo,
-        name: str,
-        role: ClientRole,
-        scopes: list[str],
-        allowed_stores: list[str] | None = None,
-        rate_limit_per_second: int | None = None,
-        rate_limit_per_day: int | None = None,
+        name: Annotated[str, strawberry.argument(description="A name operators recognise (e.g. the POS vendor).")],
+        role: Annotated[ClientRole, strawberry.argument(description="Partner or service.")],
+        scopes: Annotated[list[str], strawberry.argument(description="The scopes its tokens carry.")],
+        allowed_stores: Annotated[
+            list[str] | None, strawberry.argument(description="Store codes a partner may act for (none: all).")
+        ] = None,
+        rate_limit_per_second: Annotated[
+            int | None, strawberry.argument(description="Requests per second (default: the service's).")
+        ] = None,
+        rate_limit_per_day: Annotated[
+            int | None, strawberry.argument(description="Requests per day (default: the service's).")
+        ] = None,
     ) -> RegisterClientPayload:
         identity = info.context.settings.identity
         issued = await register_client(
@@ -236,7 +249,7 @@ class Mutation:
         permission_classes=[OpsOnly],
         extensions=[AuditRefusals("client")],
     )
-    async def rotate_client_secret(self, info: MembersInfo, client_id: str) -> RotateClientSecretPayload:
+    async def rotate_client_secret(self, info: MembersInfo, client_id: ClientIdArg) -> RotateClientSecretPayload:
         issued = await rotate_client_secret(
             MembersUnitOfWork(info.context.sessions), client_id=client_id, audit=_audit(info)
         )
@@ -248,7 +261,7 @@ class Mutation:
         permission_classes=[OpsOnly],
         extensions=[AuditRefusals("client")],
     )
-    async def revoke_client(self, info: MembersInfo, client_id: str) -> RevokeClientPayload:
+    async def revoke_client(self, info: MembersInfo, client_id: ClientIdArg) -> RevokeClientPayload:
         view = await revoke_client(MembersUnitOfWork(info.context.sessions), client_id=client_id, audit=_audit(info))
         return RevokeClientSuccess(client=OAuthClient.of(view))
 

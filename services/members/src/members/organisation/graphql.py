@@ -434,12 +434,24 @@ Id = Annotated[uuid.UUID, strawberry.argument(description="The id.")]
 @strawberry.type
 class Mutation:
     @ops_mutation(description=f"Create a region. {OPS_ONLY}")
-    async def create_region(self, info: MembersInfo, input: CreateRegionInput) -> RegionPayload:
+    async def create_region(
+        self,
+        info: MembersInfo,
+        input: Annotated[
+            CreateRegionInput, strawberry.argument(description="The region to create: its code and name.")
+        ],
+    ) -> RegionPayload:
         view = await service.create_region(_uow(info), _actor(info), code=input.code, name=input.name)
         return RegionSuccess(region=Region.of(view))
 
     @ops_mutation(description=f"Rename a region (its code never changes). {OPS_ONLY}")
-    async def update_region(self, info: MembersInfo, input: UpdateRegionInput) -> RegionPayload:
+    async def update_region(
+        self,
+        info: MembersInfo,
+        input: Annotated[
+            UpdateRegionInput, strawberry.argument(description="The region and its new name (codes never change).")
+        ],
+    ) -> RegionPayload:
         view = await service.update_region(_uow(info), _actor(info), id=input.id, code=input.code, name=input.name)
         return RegionSuccess(region=Region.of(view))
 
@@ -449,14 +461,27 @@ class Mutation:
         return RegionSuccess(region=Region.of(view))
 
     @ops_mutation(description=f"Create a store in a region. {OPS_ONLY}")
-    async def create_store(self, info: MembersInfo, input: CreateStoreInput) -> StorePayload:
+    async def create_store(
+        self,
+        info: MembersInfo,
+        input: Annotated[
+            CreateStoreInput, strawberry.argument(description="The store to create: its code, name and region.")
+        ],
+    ) -> StorePayload:
         view = await service.create_store(
             _uow(info), _actor(info), code=input.code, name=input.name, region_code=input.region_code
         )
         return StoreSuccess(store=Store.of(view))
 
     @ops_mutation(description=f"Rename a store or move it to another region (its code never changes). {OPS_ONLY}")
-    async def update_store(self, info: MembersInfo, input: UpdateStoreInput) -> StorePayload:
+    async def update_store(
+        self,
+        info: MembersInfo,
+        input: Annotated[
+            UpdateStoreInput,
+            strawberry.argument(description="The store and the fields to change (codes never change)."),
+        ],
+    ) -> StorePayload:
         view = await service.update_store(
             _uow(info), _actor(info), id=input.id, code=input.code, name=input.name, region_code=input.region_code
         )
@@ -468,7 +493,16 @@ class Mutation:
         return StoreSuccess(store=Store.of(view))
 
     @ops_mutation(description=f"Create a warehouse with the communities it serves. {OPS_ONLY}")
-    async def create_warehouse(self, info: MembersInfo, input: CreateWarehouseInput) -> WarehousePayload:
+    async def create_warehouse(
+        self,
+        info: MembersInfo,
+        input: Annotated[
+            CreateWarehouseInput,
+            strawberry.argument(
+                description="The warehouse to create: its code, name, region and the communities it serves."
+            ),
+        ],
+    ) -> WarehousePayload:
         view = await service.create_warehouse(
             _uow(info),
             _actor(info),
@@ -480,7 +514,14 @@ class Mutation:
         return WarehouseSuccess(warehouse=Warehouse.of(view))
 
     @ops_mutation(description=f"Rename a warehouse, change its region or communities. {OPS_ONLY}")
-    async def update_warehouse(self, info: MembersInfo, input: UpdateWarehouseInput) -> WarehousePayload:
+    async def update_warehouse(
+        self,
+        info: MembersInfo,
+        input: Annotated[
+            UpdateWarehouseInput,
+            strawberry.argument(description="The warehouse and the fields to change (codes never change)."),
+        ],
+    ) -> WarehousePayload:
         region = service.Change(input.region_code) if _set(input.region_code) else None
         view = await service.update_warehouse(
             _uow(info),
@@ -499,7 +540,16 @@ class Mutation:
         return WarehouseSuccess(warehouse=Warehouse.of(view))
 
     @ops_mutation(description=f"Add a staff member. {OPS_ONLY}")
-    async def create_staff(self, info: MembersInfo, input: CreateStaffInput) -> StaffPayload:
+    async def create_staff(
+        self,
+        info: MembersInfo,
+        input: Annotated[
+            CreateStaffInput,
+            strawberry.argument(
+                description="The staff member to create: name, WeCom userid, roles and their store or region."
+            ),
+        ],
+    ) -> StaffPayload:
         view = await service.create_staff(
             _uow(info),
             _actor(info),
@@ -512,7 +562,13 @@ class Mutation:
         return StaffSuccess(staff=Staff.of(view))
 
     @ops_mutation(description=f"Rename a staff member, change their roles or where they work. {OPS_ONLY}")
-    async def update_staff(self, info: MembersInfo, input: UpdateStaffInput) -> StaffPayload:
+    async def update_staff(
+        self,
+        info: MembersInfo,
+        input: Annotated[
+            UpdateStaffInput, strawberry.argument(description="The staff member and the fields to change.")
+        ],
+    ) -> StaffPayload:
         moved = _set(input.store_code) or _set(input.region_code)
         place = (
             (

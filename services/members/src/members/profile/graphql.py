@@ -396,7 +396,14 @@ class Mutation:
         "their stores) also the home store. Frozen and closed members cannot be changed. Audited."
     )
     async def update_member_profile(
-        self, info: MembersInfo, input: UpdateMemberProfileInput
+        self,
+        info: MembersInfo,
+        input: Annotated[
+            UpdateMemberProfileInput,
+            strawberry.argument(
+                description="The member and the profile fields to change (omitted fields stay as they are)."
+            ),
+        ],
     ) -> UpdateMemberProfilePayload:
         changes = input.changes()
         store = changes.get("home_store_code")

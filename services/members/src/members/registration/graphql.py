@@ -98,7 +98,13 @@ class Mutation:
         permission_classes=[Authorized],
         extensions=[AuditRefusals()],
     )
-    async def register_member(self, info: MembersInfo, input: RegisterMemberInput) -> RegisterMemberPayload:
+    async def register_member(
+        self,
+        info: MembersInfo,
+        input: Annotated[
+            RegisterMemberInput, strawberry.argument(description="The new member's mobile and where they registered.")
+        ],
+    ) -> RegisterMemberPayload:
         registration = await register_member(
             MembersUnitOfWork(info.context.sessions),
             info.context.vault,

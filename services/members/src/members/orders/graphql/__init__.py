@@ -360,7 +360,16 @@ class Mutation:
         permission_classes=[Authorized],
         extensions=[AuditRefusals()],
     )
-    async def record_order(self, info: MembersInfo, input: RecordOrderInput) -> RecordOrderPayload:
+    async def record_order(
+        self,
+        info: MembersInfo,
+        input: Annotated[
+            RecordOrderInput,
+            strawberry.argument(
+                description="The order as the till or shop knows it; idempotent per client and external order id."
+            ),
+        ],
+    ) -> RecordOrderPayload:
         (payload,) = await _record(info, [input])
         return payload
 
@@ -387,7 +396,16 @@ class Mutation:
         permission_classes=[Authorized],
         extensions=[AuditRefusals()],
     )
-    async def record_refund(self, info: MembersInfo, input: RecordRefundInput) -> RecordRefundPayload:
+    async def record_refund(
+        self,
+        info: MembersInfo,
+        input: Annotated[
+            RecordRefundInput,
+            strawberry.argument(
+                description="The refund: its id (idempotent), the order, and the amount or lines refunded."
+            ),
+        ],
+    ) -> RecordRefundPayload:
         result = await record_refund(
             MembersUnitOfWork(info.context.sessions),
             input.refund(),
