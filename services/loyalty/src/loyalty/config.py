@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from pydantic import PrivateAttr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from loyalty.checkin.rules import CheckInRules
@@ -43,25 +44,40 @@ class LoyaltySettings(ServiceSettings):
     cash_min_order_fen: int = 1_000  # orders below this take no points
     cash_hold_minutes: int = 15  # a quote's hold lasts this long, then releases itself
 
-    def cash_rules(self) -> CashRules:
-        """The points-as-cash rules; ValueError when inconsistent."""
-        return CashRules(
+    _cash_rules: CashRules = PrivateAttr()
+    _checkin_rules: CheckInRules = PrivateAttr()
+    _tier_rules: TierRules = PrivateAttr()
+    _expiry_policies: ExpiryPolicies = PrivateAttr()
+
+    @model_validator(mode="after")
+    def _parse_rules(self) -> LoyaltySettings:
+        """Parse the rule settings once, when the settings are built: a malformed value stops the service at start
+        (a ValidationError naming it), never a request, and requests don't parse configuration again."""
+        self._cash_rules = CashRules(
             self.cash_points_per_yuan, self.cash_max_share_percent, self.cash_min_order_fen, self.cash_hold_minutes
         )
-
-    def checkin_rules(self) -> CheckInRules:
-        """The parsed check-in rules; ValueError when malformed."""
-        return CheckInRules.parse(
+        self._checkin_rules = CheckInRules.parse(
             self.checkin_rewards,
             self.checkin_themed_days,
             makeup_days=self.checkin_makeup_days,
             makeup_cost=self.checkin_makeup_cost,
         )
+        self._tier_rules = TierRules.parse(self.tier_levels, grace_days=self.tier_grace_days)
+        self._expiry_policies = ExpiryPolicies.parse(self.points_expiry)
+        return self
+
+    def cash_rules(self) -> CashRules:
+        """The points-as-cash rules."""
+        return self._cash_rules
+
+    def checkin_rules(self) -> CheckInRules:
+        """The parsed check-in rules."""
+        return self._checkin_rules
 
     def tier_rules(self) -> TierRules:
-        """The parsed tier levels and grace period; ValueError when malformed."""
-        return TierRules.parse(self.tier_levels, grace_days=self.tier_grace_days)
+        """The parsed tier levels and grace period."""
+        return self._tier_rules
 
     def expiry_policies(self) -> ExpiryPolicies:
-        """The parsed `points_expiry`; ValueError when malformed."""
-        return ExpiryPolicies.parse(self.points_expiry)
+        """The parsed `points_expiry`."""
+        return self._expiry_policies
