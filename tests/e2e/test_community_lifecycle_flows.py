@@ -90,11 +90,10 @@ def open_tasks(stack: Stack, ops: str) -> list[dict[str, Any]]:
 
 
 def do_every_task(stack: Stack, ops: str) -> list[str]:
-    """What diligent staff do: every open task, done in WeCom and confirmed (a new group with a chat id). New groups
-    are opened first: tasks made in one transaction share their created_at, so an invitation into a group planned
-    with it may be listed before the group's create task."""
+    """What diligent staff do: every open task in the order listed (a new group's create task comes before the
+    invitations into it, made in the same transaction), done in WeCom and confirmed (a new group with a chat id)."""
     kinds = []
-    for task in sorted(open_tasks(stack, ops), key=lambda t: t["kind"] != "CREATE_GROUP"):
+    for task in open_tasks(stack, ops):
         chat = f"chat-{task['groupId']}" if task["kind"] == "CREATE_GROUP" else None
         done = gql(stack, ops, COMPLETE, {"t": task["id"], "chat": chat})["completeTask"]
         if done["__typename"] == "TaskClosedError":  # closed by a dissolution that applied its open moves

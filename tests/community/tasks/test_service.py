@@ -125,3 +125,31 @@ async def test_overdue_notices_expire(sessions: SessionFactory) -> None:
     assert await expire_tasks(CommunityUnitOfWork(sessions), as_of=DAY) == 0
     assert await expire_tasks(CommunityUnitOfWork(sessions), as_of=date(2026, 12, 2)) == 1
     assert await expire_tasks(CommunityUnitOfWork(sessions), as_of=date(2026, 12, 2)) == 0
+
+
+async def test_tasks_made_in_one_transaction_list_in_the_order_they_were_made(sessions: SessionFactory) -> None:
+    # given 30 tasks written in one transaction, so they share created_at (the transaction's start)
+    group = await make_group(sessions)
+    uow = CommunityUnitOfWork(sessions)
+    made = []
+    async with uow:
+        for n in range(30):
+            kind = TaskKind.CREATE_GROUP if n == 0 else TaskKind.POST_NOTICE
+            task, _ = await uow.tasks.add(
+                NewTask(key=f"order:{n}", kind=kind, group_id=group.id, as_of=DAY, due_on=DAY, message=f"#{n}")
+            )
+            made.append(task.id)
+        await uow.commit()
+
+    # when they are listed, a page at a time
+    first = await task_page(CommunityUnitOfWork(sessions), TaskFilter(group_id=group.id), limit=10)
+    rest = await task_page(
+        CommunityUnitOfWork(sessions),
+        TaskFilter(group_id=group.id),
+        limit=100,
+        after=(first[-1].created_at, first[-1].id),
+    )
+
+    # then in creation order, the create-group task first
+    assert len({t.created_at for t in first + rest}) == 1
+    assert [t.id for t in first + rest] == made

@@ -23,7 +23,6 @@ from members.orders.rules import (
     lines_summary,
     order_hash,
     plan_refund,
-    uuid7,
 )
 from members.orders.views import Line, MemberRef
 from tests.members.orders.factories import lines, make_behaviour, make_order, make_refund, refund_lines
@@ -159,9 +158,3 @@ def test_the_lines_summary_gives_categories_and_the_discounted_share() -> None:
     assert summary["discounted_share"] == 0.4
     assert (summary["item_count"], summary["line_count"]) == (4, 3)
 
-
-def test_uuid7_is_time_ordered_and_version_7() -> None:
-    first, second = uuid7(), uuid7()
-
-    assert first.version == 7
-    assert first.bytes[:6] <= second.bytes[:6]

@@ -6,12 +6,15 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from community.facts.models import OrderFact, TierFact
+from yutang_shared.events.replica import upsert_newest
+
+_TIERS: Table = TierFact.__table__  # type: ignore[attr-defined]
 
 
 class FactRepository:
@@ -38,16 +41,8 @@ class FactRepository:
 
     async def set_tier(self, *, member_id: uuid.UUID, level: str, vip_eligible: bool, changed_at: datetime) -> None:
         """Keep the newest tier: an older `tier.changed` arriving late changes nothing."""
-        statement = insert(TierFact).values(
-            member_id=member_id, level=level, vip_eligible=vip_eligible, changed_at=changed_at
-        )
-        excluded = statement.excluded
-        statement = statement.on_conflict_do_update(
-            index_elements=["member_id"],
-            set_={"level": excluded.level, "vip_eligible": excluded.vip_eligible, "changed_at": excluded.changed_at},
-            where=col(TierFact.changed_at) < excluded.changed_at,
-        )
-        await self.session.execute(statement)
+        values = {"member_id": member_id, "level": level, "vip_eligible": vip_eligible, "changed_at": changed_at}
+        await self.session.execute(upsert_newest(_TIERS, values, key=["member_id"], stamp="changed_at"))
 
     async def spend(self, member_ids: Sequence[uuid.UUID], start: datetime, end: datetime) -> dict[uuid.UUID, int]:
         """Each member's spend net of refunds on orders paid in [start, end) (members without any are absent)."""

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from community.tasks.models import OperatorTask, TaskKind, TaskStatus
+from yutang_shared.ids import uuid7
 
 Position = tuple[datetime, uuid.UUID]
 T = TypeVar("T", bound=tuple[Any, ...])
@@ -56,7 +57,7 @@ class TaskRepository:
         values = {
             **{f: getattr(task, f) for f in NewTask.__slots__},
             "kind": task.kind.value,
-            "id": uuid.uuid4(),
+            "id": uuid7(),  # time-ordered: tasks of one transaction list in the order they were made
             "status": TaskStatus.OPEN.value,
         }
         statement = insert(OperatorTask).values(values).on_conflict_do_nothing().returning(OperatorTask)

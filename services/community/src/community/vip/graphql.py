@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Protocol
 
 import strawberry
 
+from community.config import CommunitySettings
 from community.context import CommunityInfo
 from community.groups.errors import CommunityErrorCode
 from community.groups.graphql import InvalidGroupError, WrongPhaseError
@@ -111,10 +112,34 @@ GrantEntryExceptionPayload = Annotated[
 ]
 
 
-def _batch(size: int) -> int:
-    if not 1 <= size <= BATCH_MAX:
+class _BatchUseCase(Protocol):
+    async def __call__(
+        self,
+        uow: CommunityUnitOfWork,
+        settings: CommunitySettings,
+        *,
+        group_id: uuid.UUID,
+        as_of: date,
+        limit: int,
+        after: uuid.UUID | None = None,
+    ) -> BatchOutcome: ...
+
+
+async def _run_batch(
+    use_case: _BatchUseCase, info: CommunityInfo, group_id: uuid.UUID, as_of: date, first: int, after: uuid.UUID | None
+) -> LifecycleBatchSuccess:
+    """One batch of a group's members through `use_case` (graduation or review), after checking the batch size."""
+    if not 1 <= first <= BATCH_MAX:
         raise BadUserInput(f"a batch is 1 to {BATCH_MAX} members")
-    return size
+    outcome = await use_case(
+        CommunityUnitOfWork(info.context.sessions),
+        info.context.settings,
+        group_id=group_id,
+        as_of=day(as_of),
+        limit=first,
+        after=after,
+    )
+    return LifecycleBatchSuccess.of(outcome)
 
 
 @strawberry.type
@@ -128,15 +153,7 @@ class Mutation:
     async def graduate_vip_members(
         self, info: CommunityInfo, group_id: GroupIdArg, as_of: AsOf, first: BatchSize = 100, after: AfterMember = None
     ) -> LifecycleBatchPayload:
-        outcome = await graduate_batch(
-            CommunityUnitOfWork(info.context.sessions),
-            info.context.settings,
-            group_id=group_id,
-            as_of=day(as_of),
-            limit=_batch(first),
-            after=after,
-        )
-        return LifecycleBatchSuccess.of(outcome)
+        return await _run_batch(graduate_batch, info, group_id, as_of, first, after)
 
     @strawberry.mutation(
         description="VIP monthly review (月度核查), one batch of a VIP group: warn members who no longer qualify on "
@@ -147,15 +164,7 @@ class Mutation:
     async def review_vip_members(
         self, info: CommunityInfo, group_id: GroupIdArg, as_of: AsOf, first: BatchSize = 100, after: AfterMember = None
     ) -> LifecycleBatchPayload:
-        outcome = await review_batch(
-            CommunityUnitOfWork(info.context.sessions),
-            info.context.settings,
-            group_id=group_id,
-            as_of=day(as_of),
-            limit=_batch(first),
-            after=after,
-        )
-        return LifecycleBatchSuccess.of(outcome)
+        return await _run_batch(review_batch, info, group_id, as_of, first, after)
 
     @strawberry.mutation(
         description="Basic-group sunset for `asOf`: month 7 a notice task offering the warehouse's buffer group; month "

@@ -5,39 +5,15 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import text
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-_POINTS = """
-INSERT INTO members.member_loyalty_facts (member_id, points_available, points_changed_at)
-VALUES (:member_id, :available, :changed_at)
-ON CONFLICT (member_id) DO UPDATE SET points_available = excluded.points_available,
-    points_changed_at = excluded.points_changed_at
-WHERE member_loyalty_facts.points_changed_at IS NULL
-   OR member_loyalty_facts.points_changed_at <= excluded.points_changed_at
-"""
-_TIER = """
-INSERT INTO members.member_loyalty_facts (member_id, tier, vip_eligible, tier_changed_at)
-VALUES (:member_id, :tier, :vip_eligible, :changed_at)
-ON CONFLICT (member_id) DO UPDATE SET tier = excluded.tier, vip_eligible = excluded.vip_eligible,
-    tier_changed_at = excluded.tier_changed_at
-WHERE member_loyalty_facts.tier_changed_at IS NULL
-   OR member_loyalty_facts.tier_changed_at <= excluded.tier_changed_at
-"""
-_CARD = """
-INSERT INTO members.member_benefit_cards (member_id, card_code, held, expires_at, changed_at)
-VALUES (:member_id, :card_code, :held, :expires_at, :changed_at)
-ON CONFLICT (member_id, card_code) DO UPDATE SET held = excluded.held, expires_at = excluded.expires_at,
-    changed_at = excluded.changed_at
-WHERE member_benefit_cards.changed_at <= excluded.changed_at
-"""
-_MEMBERSHIP = """
-INSERT INTO members.member_group_memberships (member_id, group_id, group_type, status, changed_at)
-VALUES (:member_id, :group_id, :group_type, :status, :changed_at)
-ON CONFLICT (member_id, group_id) DO UPDATE SET group_type = excluded.group_type, status = excluded.status,
-    changed_at = excluded.changed_at
-WHERE member_group_memberships.changed_at <= excluded.changed_at
-"""
+from members.facts.models import BenefitCardFact, GroupMembershipFact, LoyaltyFacts
+from yutang_shared.events.replica import upsert_newest
+
+_LOYALTY: Table = LoyaltyFacts.__table__  # type: ignore[attr-defined]
+_CARDS: Table = BenefitCardFact.__table__  # type: ignore[attr-defined]
+_MEMBERSHIPS: Table = GroupMembershipFact.__table__  # type: ignore[attr-defined]
 
 
 class FactsRepository:
@@ -47,13 +23,12 @@ class FactsRepository:
         self.session = session
 
     async def points(self, member_id: uuid.UUID, available: int, changed_at: datetime) -> None:
-        await self.session.execute(
-            text(_POINTS), {"member_id": member_id, "available": available, "changed_at": changed_at}
-        )
+        values = {"member_id": member_id, "points_available": available, "points_changed_at": changed_at}
+        await self.session.execute(upsert_newest(_LOYALTY, values, key=["member_id"], stamp="points_changed_at"))
 
     async def tier(self, member_id: uuid.UUID, tier: str, vip_eligible: bool, changed_at: datetime) -> None:
-        values = {"member_id": member_id, "tier": tier, "vip_eligible": vip_eligible, "changed_at": changed_at}
-        await self.session.execute(text(_TIER), values)
+        values = {"member_id": member_id, "tier": tier, "vip_eligible": vip_eligible, "tier_changed_at": changed_at}
+        await self.session.execute(upsert_newest(_LOYALTY, values, key=["member_id"], stamp="tier_changed_at"))
 
     async def benefit_card(
         self, member_id: uuid.UUID, card_code: str, held: bool, expires_at: datetime | None, changed_at: datetime
@@ -65,7 +40,7 @@ class FactsRepository:
             "expires_at": expires_at,
             "changed_at": changed_at,
         }
-        await self.session.execute(text(_CARD), values)
+        await self.session.execute(upsert_newest(_CARDS, values, key=["member_id", "card_code"], stamp="changed_at"))
 
     async def membership(
         self, member_id: uuid.UUID, group_id: uuid.UUID, group_type: str, status: str, changed_at: datetime
@@ -77,4 +52,5 @@ class FactsRepository:
             "status": status,
             "changed_at": changed_at,
         }
-        await self.session.execute(text(_MEMBERSHIP), values)
+        statement = upsert_newest(_MEMBERSHIPS, values, key=["member_id", "group_id"], stamp="changed_at")
+        await self.session.execute(statement)

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -41,15 +39,6 @@ _EXTERNAL_ID = re.compile(rf"^[\x21-\x7e]{{1,{ID_LENGTH}}}$")  # printable ASCII
 STORE_CODE = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9_-]{{0,{STORE_CODE_LENGTH - 1}}}$")
 _UNIONID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def uuid7() -> uuid.UUID:
-    """A time-ordered UUID (version 7): new rows land at the right end of the primary-key index."""
-    millis = time.time_ns() // 1_000_000
-    raw = bytearray(millis.to_bytes(6, "big") + os.urandom(10))
-    raw[6] = (raw[6] & 0x0F) | 0x70
-    raw[8] = (raw[8] & 0x3F) | 0x80
-    return uuid.UUID(bytes=bytes(raw))
 
 
 def _text(value: str | None, *, field: str, limit: int, error: type[DomainError], required: bool = True) -> str | None:

@@ -36,7 +36,6 @@ from members.orders.rules import (
     order_hash,
     plan_refund,
     refund_hash,
-    uuid7,
 )
 from members.orders.views import (
     NO_ORDERS,
@@ -57,6 +56,7 @@ from members.orders.views import (
 from members.pii import MobileVault
 from members.uow import MembersUnitOfWork
 from yutang_shared.errors import DomainError
+from yutang_shared.ids import uuid7
 from yutang_shared.outbox import Event, record
 
 log = logging.getLogger(__name__)
