@@ -4,7 +4,8 @@ and loyalty's lots beside its balances and entries (`lotMismatches`).
 Both sides are read through the gateway with an ops token (services never read each other's tables): members'
 `orders` (paid, refunded, whether they earn) and loyalty's `orderPoints` (its record of each order and the sums
 of the ledger entries naming it). The expected points come from loyalty's own rules (`loyalty.earning.rules`,
-configured by the same `LOYALTY_*` variables as the service; the tier multiplier is 1 until tiers exist).
+configured by the same `LOYALTY_*` variables as the service), with the tier multiplier loyalty recorded when the
+order earned.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -28,7 +30,7 @@ ORDERS = """query($after: Cursor) { orders(first: 100, after: $after) {
   edges { node { id memberId paidFen refundedFen occurredAt earnsPoints } } pageInfo { hasNextPage endCursor } } }"""
 LOT_MISMATCHES = "query { lotMismatches { kind subjectId expected found } }"
 ORDER_POINTS = """query($after: Cursor) { orderPoints(first: 100, after: $after) {
-  edges { node { orderId memberId recorded paidFen refundedFen points status releaseOn
+  edges { node { orderId memberId recorded paidFen refundedFen points tierMultiplier status releaseOn
     ledgerEarned ledgerReleased ledgerReversed } } pageInfo { hasNextPage endCursor } } }"""
 
 
@@ -61,7 +63,7 @@ def reconcile_points(
         paid_at = datetime.fromisoformat(order["occurredAt"])
         if as_of is not None and local_date(paid_at) > as_of:
             continue
-        differences.extend(_compare(order, loyalty.get(order_id), rules, paid_at, as_of))
+        differences.extend(order_differences(order, loyalty.get(order_id), rules, as_of))
     for order_id, seen in loyalty.items():
         if order_id not in orders and (seen["ledgerEarned"] or seen["ledgerReleased"] or seen["ledgerReversed"]):
             differences.append(Difference(order_id, seen["memberId"], "orphan entry", 0, seen["ledgerEarned"]))
@@ -79,15 +81,20 @@ def _lot_mismatches(client: httpx.Client, gateway: str) -> Iterator[Difference]:
         yield Difference("-", m["subjectId"], f"lots: {m['kind']}", m["expected"], m["found"])
 
 
-def _compare(
-    order: dict[str, Any], seen: dict[str, Any] | None, rules: EarnRules, paid_at: datetime, as_of: date | None
+def order_differences(
+    order: dict[str, Any], seen: dict[str, Any] | None, rules: EarnRules, as_of: date | None
 ) -> Iterator[Difference]:
+    """How one of members' orders (`orders` node) and loyalty's record of it (`orderPoints` node, None when loyalty
+    has none) differ: the points the rules give the order (with the tier multiplier loyalty applied), what refunds
+    take back, and, with `as_of`, pending points due by then."""
     order_id, member_id = order["id"], order["memberId"]
     if not order["earnsPoints"]:
         if seen is not None and (seen["ledgerEarned"] or seen["ledgerReleased"]):
             yield Difference(order_id, member_id, "orphan entry", 0, seen["ledgerEarned"])
         return
-    points = rules.points_for(paid_fen=order["paidFen"], occurred_at=paid_at)
+    multiplier = Decimal(seen["tierMultiplier"]) if seen is not None and seen["tierMultiplier"] else Decimal(1)
+    paid_at = datetime.fromisoformat(order["occurredAt"])
+    points = rules.points_for(paid_fen=order["paidFen"], occurred_at=paid_at, tier_multiplier=multiplier)
     if seen is None or (points and not seen["ledgerEarned"]):
         if points:
             yield Difference(order_id, member_id, "missing earn", points, 0)

@@ -159,7 +159,11 @@ async def test_the_tier_multiplier_applies_to_purchase_earning(engine: AsyncEngi
             text("SELECT points FROM loyalty.ledger_entries WHERE member_id = :m AND kind = 'earn_pending'"),
             {"m": member},
         )
+        multiplier = await connection.scalar(
+            text("SELECT tier_multiplier FROM loyalty.order_points WHERE member_id = :m"), {"m": member}
+        )
     assert points == 150
+    assert multiplier == Decimal("1.5")  # kept for reconciliation
 
 
 async def test_an_upgrade_of_a_member_loyalty_does_not_know_yet_is_retried(engine: AsyncEngine) -> None:

@@ -157,4 +157,3 @@ def test_the_lines_summary_gives_categories_and_the_discounted_share() -> None:
     ]
     assert summary["discounted_share"] == 0.4
     assert (summary["item_count"], summary["line_count"]) == (4, 3)
-

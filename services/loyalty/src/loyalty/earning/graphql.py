@@ -49,6 +49,10 @@ class OrderPointsType:
     paid_fen: int | None = strawberry.field(description="The amount paid, as order.paid said.")
     refunded_fen: int | None = strawberry.field(description="The refunds loyalty has applied, in fen.")
     points: int | None = strawberry.field(description="What the earning rules gave the order.")
+    tier_multiplier: str | None = strawberry.field(
+        description="The earn multiplier the member's tier gave the order when it earned, as a decimal string "
+        '("1" without a tier, "1.5" …).'
+    )
     pending: int | None = strawberry.field(description="Points still pending (0 once released).")
     reversed: int | None = strawberry.field(description="Points refunds took back (cancelled, taken or owed).")
     status: OrderPointsStatus | None = strawberry.field(description="Where the order's points stand.")
@@ -69,6 +73,7 @@ class OrderPointsType:
             paid_fen=view.paid_fen,
             refunded_fen=view.refunded_fen,
             points=view.points,
+            tier_multiplier=None if view.tier_multiplier is None else f"{view.tier_multiplier.normalize():f}",
             pending=view.pending,
             reversed=view.reversed,
             status=OrderPointsStatus(view.status) if view.status else None,

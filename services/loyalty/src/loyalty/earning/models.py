@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, Date, DateTime, Index, String, func, text
+from sqlalchemy import BigInteger, CheckConstraint, Column, Date, DateTime, Index, Numeric, String, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
@@ -46,6 +47,10 @@ class OrderPoints(Model, table=True):
     paid_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
     refunded_fen: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
     points: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # The tier's earn multiplier applied (1 without a tier): reconciliation recomputes `points` with it.
+    tier_multiplier: Decimal = Field(
+        default=Decimal(1), sa_column=Column(Numeric(6, 2), nullable=False, server_default="1")
+    )
     pending: int = Field(sa_column=Column(BigInteger, nullable=False))
     reversed: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
     occurred_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -35,7 +35,8 @@ _LEDGER_BY_ORDER = text(
         WHERE CAST(:after AS uuid) IS NULL OR order_id > CAST(:after AS uuid)
     )
     SELECT coalesce(o.order_id, l.order_id) AS order_id, coalesce(o.member_id, l.member_id) AS member_id,
-        o.order_id IS NOT NULL AS recorded, o.paid_fen, o.refunded_fen, o.points, o.pending, o.reversed,
+        o.order_id IS NOT NULL AS recorded, o.paid_fen, o.refunded_fen, o.points, o.tier_multiplier,
+        o.pending, o.reversed,
         o.status, o.release_on,
         coalesce(l.earned, 0) AS ledger_earned, coalesce(l.released, 0) AS ledger_released,
         coalesce(l.reversed, 0) AS ledger_reversed, coalesce(l.owed, 0) AS ledger_owed

@@ -104,6 +104,7 @@ async def on_order_paid(uow: LoyaltyUnitOfWork, event: Event, *, rules: EarnRule
         member_id=member_id,
         paid_fen=paid_fen,
         points=points,
+        tier_multiplier=multiplier,
         pending=points,
         occurred_at=occurred_at,
         release_on=rules.release_on(occurred_at),

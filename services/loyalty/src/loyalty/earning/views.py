@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 
@@ -30,6 +31,7 @@ class OrderLedger:
     paid_fen: int | None
     refunded_fen: int | None
     points: int | None
+    tier_multiplier: Decimal | None
     pending: int | None
     reversed: int | None
     status: str | None
