@@ -16,7 +16,7 @@ from community.groups.service import groups_by_ids
 from community.lifecycle.service import sunset_group
 from community.memberships.errors import QrCodeFull
 from community.memberships.models import JoinChannel
-from community.memberships.service import attach_join_qr, join_group
+from community.memberships.service import attach_join_qr, join_group, sync_group_members
 from community.tasks.models import OperatorTask, TaskKind
 from community.tasks.service import complete_task
 from community.uow import CommunityUnitOfWork
@@ -137,3 +137,33 @@ async def test_a_dissolved_group_frees_its_place_on_a_join_qr(engine: AsyncEngin
     assert served == sorted(g.id for g in others)
     with pytest.raises(GroupNotActive):
         await attach_join_qr(CommunityUnitOfWork(sessions), code="qr-sunset", group_id=basic.id)
+
+
+async def test_a_member_who_joins_the_buffer_group_after_their_move_task_needs_no_move(
+    engine: AsyncEngine, sessions: SessionFactory
+) -> None:
+    # given month 8's move tasks for two members of a basic group
+    buffer = await make_group(
+        sessions, group_type=GroupType.BUFFER, scope_kind=ScopeKind.WAREHOUSE, scope_name="二号仓", chat_id="buf-2"
+    )
+    basic = await make_group(sessions, warehouse="二号仓", chat_id="basic-2", opened_on=OPENED)
+    late, synced, other = [(await join_member(sessions, basic.id)).membership.member_id for _ in range(3)]
+    await sunset(sessions, basic.id, add_months(OPENED, 8) + timedelta(days=21))
+
+    # when one joins the buffer group on their own (the notice's offer, taken late), and WeCom's member list of the
+    # buffer group shows another joined through its QR code
+    await join_group(CommunityUnitOfWork(sessions), group_id=buffer.id, member_id=late, channel=JoinChannel.INVITE_LINK)
+    await sync_group_members(
+        CommunityUnitOfWork(sessions), chat_id="buf-2", member_ids=[late, synced], channel=JoinChannel.STORE_QR
+    )
+
+    # then their move tasks are done, with why; the third member's is still open
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            select(col(OperatorTask.member_id), col(OperatorTask.status), col(OperatorTask.outcome)).where(
+                col(OperatorTask.kind) == TaskKind.MOVE_TO_BUFFER.value
+            )
+        )
+        moves = {member: (status, outcome) for member, status, outcome in rows.tuples()}
+    assert moves[late] == moves[synced] == ("done", "the member joined the buffer group themselves")
+    assert moves[other] == ("open", None)

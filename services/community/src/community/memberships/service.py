@@ -118,6 +118,7 @@ async def join_group(
     `already_member` and nothing changes, even when the group is full meanwhile.
     The member lives in the members service, which this service must not query: community's member directory,
     kept from members' events, says whether they exist and are active.
+    A member who joins a buffer group has their open move task into it closed (done): the sunset's offer taken.
     Raises GroupNotFound, GroupNotActive, UnknownMember, GroupFull or QrJoinsClosed and then writes nothing.
     """
     async with uow:
@@ -128,6 +129,7 @@ async def join_group(
             return Joining(GroupView.of(group), MembershipView.of(existing), already_member=True)
         (membership,) = await add_members(uow, group, [member_id], channel)
         await plan_next_when_full(uow, settings, group)
+        await _close_moves_of_joiners(uow, group, [member_id])
         joining = Joining(GroupView.of(group), MembershipView.of(membership), already_member=False)
         await uow.commit()
     log.info("member joined group", extra={"group_id": str(group_id), "member_id": str(member_id)})
@@ -163,6 +165,13 @@ async def set_group_role(
     return view
 
 
+async def _close_moves_of_joiners(uow: CommunityUnitOfWork, group: Group, joined: list[uuid.UUID]) -> None:
+    """Members who joined a buffer group on their own took the sunset notice's offer: their open move tasks into
+    it are done, so no staff member moves them again."""
+    if joined and group.type == GroupType.BUFFER.value:
+        await uow.tasks.close_moves_into(group.id, joined, "the member joined the buffer group themselves")
+
+
 async def sync_group_members(
     uow: CommunityUnitOfWork,
     *,
@@ -173,7 +182,8 @@ async def sync_group_members(
 ) -> Synced:
     """Make the group with this WeCom chat id hold exactly `member_ids` (its member list from WeCom events or an
     import): members not in it join through `channel`, members missing from the list quit. Idempotent: the same
-    list again changes nothing. Raises GroupNotFound (no such chat), GroupNotActive, UnknownMember (the first
+    list again changes nothing. Members who join a buffer group have their open move tasks into it closed (done).
+    Raises GroupNotFound (no such chat), GroupNotActive, UnknownMember (the first
     joining member community does not know as active) or GroupFull, and then writes nothing."""
     wanted = set(member_ids)
     async with uow:
@@ -189,6 +199,7 @@ async def sync_group_members(
         left = await remove_members(uow, group, sorted(present - wanted))
         await add_members(uow, group, joining, channel)
         await plan_next_when_full(uow, settings, group)
+        await _close_moves_of_joiners(uow, group, joining)
         synced = Synced(GroupView.of(group), joined=len(joining), left=left)
         await uow.commit()
     log.info("group synced", extra={"group_id": str(synced.group.id), "joined": synced.joined, "left": left})

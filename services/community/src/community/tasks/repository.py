@@ -112,6 +112,20 @@ class TaskRepository:
         statement = statement.values(status=status.value, outcome=outcome, closed_at=func.now())
         return (await self.session.execute(statement)).rowcount  # type: ignore[attr-defined, no-any-return]
 
+    async def close_moves_into(self, target_group_id: uuid.UUID, member_ids: list[uuid.UUID], outcome: str) -> int:
+        """Close, done, these members' open move tasks into this group (they got there another way); how many."""
+        statement = (
+            update(OperatorTask)
+            .where(
+                col(OperatorTask.kind) == TaskKind.MOVE_TO_BUFFER.value,
+                col(OperatorTask.target_group_id) == target_group_id,
+                col(OperatorTask.member_id).in_(member_ids),
+                col(OperatorTask.status) == TaskStatus.OPEN.value,
+            )
+            .values(status=TaskStatus.DONE.value, outcome=outcome, closed_at=func.now())
+        )
+        return (await self.session.execute(statement)).rowcount  # type: ignore[attr-defined, no-any-return]
+
     async def expire(self, as_of: date) -> int:
         """Expire open tasks due before `as_of`; how many. Creating a group is never expired (it blocks a plan)."""
         statement = (
