@@ -210,6 +210,7 @@ RULES: dict[str, Rule] = {
     "Member.tags": READ,
     "Query.tagTaxonomy": TAGS_READ,
     "Query.tagRulePreview": TAGS_READ,
+    "Query.taggingJobs": TAGS_READ,
     "Mutation.createTagCategory": TAGS_TAXONOMY,
     "Mutation.createTagGroup": TAGS_TAXONOMY,
     "Mutation.createTag": TAGS_TAXONOMY,

@@ -12,7 +12,7 @@ from members.insights.repository import InsightsRepository
 from members.orders.repository import OrderRepository
 from members.organisation.repository import OrganisationRepository
 from members.profile.repository import MemberRepository
-from members.tags.repository import TagRepository
+from members.tags.repository import TaggingJobRepository, TagRepository
 from yutang_shared.uow import UnitOfWork
 
 
@@ -28,6 +28,7 @@ class MembersUnitOfWork(UnitOfWork):
     facts: FactsRepository
     insights: InsightsRepository
     tags: TagRepository
+    tagging_jobs: TaggingJobRepository
 
     def _start(self, session: AsyncSession) -> None:
         self.members = MemberRepository(session)
@@ -39,3 +40,4 @@ class MembersUnitOfWork(UnitOfWork):
         self.facts = FactsRepository(session)
         self.insights = InsightsRepository(session)
         self.tags = TagRepository(session)
+        self.tagging_jobs = TaggingJobRepository(session)

@@ -26,6 +26,8 @@ from members.audit.service import Actor
 from members.context import MembersInfo
 from members.insights.graphql import InvalidAsOfError
 from members.tags.errors import InvalidTag, TagNameTaken, TagRetired, TagsErrorCode, UnknownTag, WecomTagBudgetExceeded
+from members.tags.job_types import ApplyTagToAudienceSuccess, TaggingJobNode
+from members.tags.jobs import tag_audience, tagging_jobs
 from members.tags.models import TagKind, TagStatus
 from members.tags.rules import MAX_BULK, WECOM_TAG_LIMIT
 from members.tags.service import (
@@ -39,7 +41,6 @@ from members.tags.service import (
     merge_tags,
     preview_tag,
     retire_tag,
-    tag_audience,
     tag_members,
     tags_of_members,
     taxonomy,
@@ -299,7 +300,7 @@ ApplyTagPayload = Annotated[
     strawberry.union("ApplyTagPayload", description="The outcome of applying or removing a manual tag."),
 ]
 ApplyTagToAudiencePayload = Annotated[
-    TaggingSuccess | UnknownTagError | TagRetiredError | InvalidTagError | UnknownAudienceError,
+    ApplyTagToAudienceSuccess | UnknownTagError | TagRetiredError | InvalidTagError | UnknownAudienceError,
     strawberry.union("ApplyTagToAudiencePayload", description="The outcome of tagging an audience."),
 ]
 ApplyAutomaticTagsPayload = Annotated[
@@ -342,6 +343,14 @@ class Query:
     )
     async def tag_rule_preview(self, info: MembersInfo, tag_id: _ID) -> TagRulePreviewPayload:
         return TagRulePreview(size=await preview_tag(_uow(info), tag_id=tag_id))
+
+    @strawberry.field(
+        description="The tag's most recent audience-tagging jobs (20), newest first: a running job shows how far it "
+        "is (processed of total), for a progress bar.",
+        permission_classes=[Authorized],
+    )
+    async def tagging_jobs(self, info: MembersInfo, tag_id: _ID) -> list[TaggingJobNode]:
+        return [TaggingJobNode.of(job) for job in await tagging_jobs(_uow(info), tag_id=tag_id)]
 
 
 def _mutation(description: str) -> Any:
@@ -427,8 +436,9 @@ class Mutation:
         return TaggingSuccess(changed=changed)
 
     @_mutation(
-        "Apply a manual tag to every member of a saved audience the caller reaches, in one statement; the count "
-        "of members newly tagged. Staff, operations and services holding tags:write; audited."
+        "Apply a manual tag to every member of a saved audience the caller reaches, 5 000 members a transaction, "
+        "as a job whose progress `taggingJobs` shows while it runs; answers when it is done, with the count of "
+        "members newly tagged. Staff, operations and services holding tags:write; audited."
     )
     async def apply_tag_to_audience(
         self,
@@ -440,8 +450,8 @@ class Mutation:
         if audience is None:
             raise UnknownAudience(f"no audience {audience_id}")
         scope = member_scope(info, "Mutation.applyTagToAudience")
-        changed = await tag_audience(_uow(info), _actor(info), tag_id=id, audience=audience, scope=scope)
-        return TaggingSuccess(changed=changed)
+        job = await tag_audience(_uow(info), _actor(info), tag_id=id, audience=audience, scope=scope)
+        return ApplyTagToAudienceSuccess(changed=job.changed, job=TaggingJobNode.of(job))
 
     @_mutation(
         "Install the default automatic tags (once), then make each enabled automatic tag's members exactly those "

@@ -46,6 +46,15 @@ class TagStatus(StrEnum):
     MERGED = "merged"
 
 
+class TaggingJobStatus(StrEnum):
+    """Where tagging an audience stands: running (batches being applied), done, or failed part-way (the batches
+    done stay applied; tagging the audience again adds only the rest)."""
+
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
 def _in(column: str, values: type[StrEnum]) -> str:
     return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
 
@@ -134,3 +143,28 @@ class TagHistory(Model, table=True):
     action: str = Field(sa_column=Column(String(16), nullable=False))
     actor: str = Field(sa_column=Column(String(128), nullable=False))
     at: datetime = Field(default_factory=lambda: datetime.now(UTC), sa_column=_now())
+
+
+class TaggingJob(Model, table=True):
+    """Tagging every member of an audience, a batch at a time: who asked, how many members it covers and how far it
+    is (`processed` of `total`, `changed` newly tagged), so staff see progress while it runs and the result after."""
+
+    __tablename__ = "tagging_jobs"
+    __table_args__ = (
+        CheckConstraint(_in("status", TaggingJobStatus), name="status"),
+        CheckConstraint("processed >= 0 AND changed >= 0 AND changed <= processed", name="progress"),
+        Index("ix_tagging_jobs_tag_id_started_at", "tag_id", "started_at"),
+        {"schema": SCHEMA},
+    )
+
+    id: uuid.UUID = Field(primary_key=True)
+    tag_id: uuid.UUID = Field(sa_column=Column(Uuid, ForeignKey(f"{SCHEMA}.tags.id"), nullable=False))
+    audience_id: uuid.UUID = Field(sa_column=Column(Uuid, nullable=False))
+    actor: str = Field(sa_column=Column(String(128), nullable=False))
+    status: str = Field(sa_column=Column(String(16), nullable=False))
+    total: int = Field(sa_column=Column(BigInteger, nullable=False))
+    processed: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    changed: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    started_at: datetime = Field(default_factory=lambda: datetime.now(UTC), sa_column=_now())
+    finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    error: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))

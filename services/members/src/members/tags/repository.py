@@ -15,7 +15,17 @@ from sqlmodel import col
 
 from members.insights.models import MemberInsight
 from members.profile.models import Member, MemberStatus
-from members.tags.models import MemberTag, Tag, TagCategory, TagGroup, TagHistory, TagKind, TagStatus
+from members.tags.models import (
+    MemberTag,
+    Tag,
+    TagCategory,
+    TaggingJob,
+    TaggingJobStatus,
+    TagGroup,
+    TagHistory,
+    TagKind,
+    TagStatus,
+)
 
 
 def rule_members(condition: ColumnElement[bool], scope: Sequence[ColumnElement[bool]] = ()) -> Select[Any]:
@@ -197,3 +207,52 @@ class TagRepository:
         )
         added += len(result.all())
         return added
+
+
+class TaggingJobRepository:
+    """Jobs tagging an audience: the members they cover a batch at a time, and their progress."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def count(self, members: Select[Any]) -> int:
+        """How many members `members` (one column: ids) selects."""
+        return int((await self.session.execute(select(func.count()).select_from(members.subquery()))).scalar_one())
+
+    async def next_batch(self, members: Select[Any], after: uuid.UUID | None, limit: int) -> list[uuid.UUID]:
+        """The next `limit` member ids `members` selects, in id order after `after`."""
+        statement = members.order_by(col(Member.id)).limit(limit)
+        if after is not None:
+            statement = statement.where(col(Member.id) > after)
+        return list((await self.session.execute(statement)).scalars())
+
+    async def add(self, job: TaggingJob) -> None:
+        self.session.add(job)
+        await self.session.flush()
+
+    async def advance(self, job_id: uuid.UUID, *, processed: int, changed: int) -> None:
+        statement = (
+            update(TaggingJob)
+            .where(col(TaggingJob.id) == job_id)
+            .values(processed=col(TaggingJob.processed) + processed, changed=col(TaggingJob.changed) + changed)
+        )
+        await self.session.execute(statement)
+
+    async def finish(self, job_id: uuid.UUID, status: TaggingJobStatus, error: str | None = None) -> TaggingJob:
+        statement = (
+            update(TaggingJob)
+            .where(col(TaggingJob.id) == job_id)
+            .values(status=status.value, error=error, finished_at=func.now())
+            .returning(TaggingJob)
+        )
+        return (await self.session.execute(statement)).scalar_one()
+
+    async def of_tag(self, tag_id: uuid.UUID, limit: int) -> list[TaggingJob]:
+        """The tag's most recent jobs first."""
+        statement = (
+            select(TaggingJob)
+            .where(col(TaggingJob.tag_id) == tag_id)
+            .order_by(col(TaggingJob.started_at).desc(), col(TaggingJob.id).desc())
+            .limit(limit)
+        )
+        return list((await self.session.execute(statement)).scalars())

@@ -18,7 +18,7 @@ from sqlmodel import col
 
 from members.audiences.compiler import compile_rule
 from members.audiences.rules import parse_rule
-from members.audiences.service import AudienceView, now
+from members.audiences.service import now
 from members.audit.service import Actor, record
 from members.authorization import MemberScope
 from members.insights.errors import InvalidAsOf
@@ -27,7 +27,6 @@ from members.profile.models import Member, MemberStatus
 from members.profile.repository import reached
 from members.tags.errors import InvalidTag, TagNameTaken, TagRetired, UnknownTag, WecomTagBudgetExceeded
 from members.tags.models import MemberTag, Tag, TagCategory, TagGroup, TagKind, TagStatus
-from members.tags.repository import rule_members
 from members.tags.rules import DEFAULT_CATEGORY, DEFAULT_TAGS, MAX_BULK, RULE_ACTOR, WECOM_TAG_LIMIT, clean_name
 from members.uow import MembersUnitOfWork
 
@@ -296,7 +295,7 @@ async def tag_members(
     if not 1 <= len(member_ids) <= MAX_BULK:
         raise InvalidTag(f"1 to {MAX_BULK} members at a time (tag an audience for more)")
     async with uow:
-        tag = await _manual(uow, tag_id)
+        tag = await manual_tag(uow, tag_id)
         who = actor.subject[:128]
         if remove:
             changed = await uow.tags.remove(
@@ -312,30 +311,13 @@ async def tag_members(
     return changed
 
 
-async def _manual(uow: MembersUnitOfWork, tag_id: uuid.UUID) -> Tag:
+async def manual_tag(uow: MembersUnitOfWork, tag_id: uuid.UUID) -> Tag:
+    """The active manual tag with this id, in the open unit of work. Raises UnknownTag, TagRetired or InvalidTag (an
+    automatic tag)."""
     tag = await _active(uow, tag_id)
     if tag.kind != TagKind.MANUAL:
         raise InvalidTag("an automatic tag is applied by its rule, not by hand")
     return tag
-
-
-async def tag_audience(
-    uow: MembersUnitOfWork, actor: Actor, *, tag_id: uuid.UUID, audience: AudienceView, scope: MemberScope | None
-) -> int:
-    """Apply a manual tag to every member of an audience within `scope`, in one statement. How many members were
-    newly tagged. Raises UnknownTag, TagRetired, InvalidTag."""
-    condition = compile_rule(parse_rule(audience.rule), now())
-    async with uow:
-        tag = await _manual(uow, tag_id)
-        members = (
-            select(col(Member.id))
-            .select_from(Member)
-            .where(col(Member.id).in_(rule_members(condition)), *(reached(scope) if scope else []))
-        )
-        changed = await uow.tags.apply(tag.id, members, source=TagKind.MANUAL.value, actor=actor.subject[:128])
-        await record(uow, actor, action="applyTagToAudience", target_type="tag", target_ids=(tag_id, audience.id))
-        await uow.commit()
-    return changed
 
 
 async def preview_tag(uow: MembersUnitOfWork, *, tag_id: uuid.UUID, as_of: date | None = None) -> int:
