@@ -20,6 +20,7 @@ from members.tags.service import create_category, create_group, create_tag, tag_
 from members.uow import MembersUnitOfWork
 from tests.members.insights.builders import member
 from tests.members.orders.conftest import make_stores
+from tests.support import SubgraphClient, Tokens
 from yutang_shared.db import session_factory
 
 OPS = Actor("ops-test", "ops")
@@ -106,3 +107,34 @@ async def test_a_failed_batch_keeps_the_batches_done_and_a_second_run_adds_only_
     assert (again.status, again.processed, again.changed) == (TaggingJobStatus.DONE, 7, 6 - failed.changed)
     assert await tagged(engine, tag) == set(ours + theirs)
     assert [j.id for j in await tagging_jobs(uow(engine), tag_id=tag)] == [again.id, failed.id]
+
+
+TAG_AUDIENCE = """
+mutation($tag: UUID!, $audience: UUID!) { applyTagToAudience(id: $tag, audienceId: $audience) {
+  __typename ... on ApplyTagToAudienceSuccess { changed job { status total processed changed actor } } } }
+"""
+JOBS = "query($tag: UUID!) { taggingJobs(tagId: $tag) { status total processed changed } }"
+
+
+async def test_a_store_manager_tags_an_audience_over_graphql_and_sees_the_job(
+    engine: AsyncEngine, members_api: SubgraphClient, tokens: Tokens
+) -> None:
+    # given the audience "from ads" (five S001 members, one tagged already, and two at S002)
+    tag, audience, _, _ = await given_an_audience(engine)
+    manager = tokens.staff_in("store_manager", stores=("S001",))
+
+    # when the S001 store manager tags it
+    body = await members_api(TAG_AUDIENCE, {"tag": str(tag), "audience": str(audience.id)}, token=manager)
+
+    # then their four untagged members are tagged, and the job is listed with its counts
+    result = body["data"]["applyTagToAudience"]
+    assert result["__typename"] == "ApplyTagToAudienceSuccess"
+    assert result["changed"] == 4
+    assert {k: v for k, v in result["job"].items() if k != "actor"} == {
+        "status": "DONE",
+        "total": 5,
+        "processed": 5,
+        "changed": 4,
+    }
+    jobs = (await members_api(JOBS, {"tag": str(tag)}, token=manager))["data"]["taggingJobs"]
+    assert jobs == [{"status": "DONE", "total": 5, "processed": 5, "changed": 4}]
