@@ -153,15 +153,20 @@ def _validate_sql(staging: str) -> list[str]:
             WHERE s.line = t.line AND s.reason IS NULL AND d.status IS DISTINCT FROM 'active'""",  # noqa: S608
         # A member who has an opening entry: the same one again is already present, another is a reject.
         f"""UPDATE {staging} AS s SET
-              state = CASE WHEN same THEN 'present' END,
-              reason = CASE WHEN NOT same THEN
-                'member already has another opening balance (' || e.points || ' points, ' || e.reason || ')' END
-            FROM loyalty.ledger_entries AS e
-            JOIN loyalty.point_lots AS l ON l.entry_id = e.id,
-            LATERAL (SELECT e.points = s.pts AND e.reason = s.note
-                            AND (s.expires IS NULL OR l.expires_on = s.expires) AS same) AS cmp
-            WHERE s.reason IS NULL AND e.actor = '{OPENING_ACTOR}'
-              AND e.idempotency_key = 'opening:' || s.member::text""",  # noqa: S608
+              state = CASE WHEN x.same THEN 'present' END,
+              reason = CASE WHEN NOT x.same THEN
+                'member already has another opening balance (' || x.points || ' points, ' || x.note || ')' END
+            FROM (
+                SELECT t.line, e.points, e.reason AS note,
+                       e.points = t.pts AND e.reason = t.note
+                       AND (t.expires IS NULL OR l.expires_on = t.expires) AS same
+                FROM {staging} AS t
+                JOIN loyalty.ledger_entries AS e
+                  ON e.actor = '{OPENING_ACTOR}' AND e.idempotency_key = 'opening:' || t.member::text
+                JOIN loyalty.point_lots AS l ON l.entry_id = e.id
+                WHERE t.reason IS NULL
+            ) AS x
+            WHERE s.line = x.line""",  # noqa: S608
         f"UPDATE {staging} SET state = 'zero' WHERE reason IS NULL AND state IS NULL AND pts = 0",  # noqa: S608
         f"CREATE INDEX ON {staging} (line) WHERE reason IS NULL AND state IS NULL",
     ]
