@@ -9,16 +9,12 @@ earlier in the file, is skipped, so a re-run adds nothing. Each new member is an
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import hashlib
 import hmac
 import json
-import multiprocessing
 import time
-from collections import deque
-from collections.abc import Awaitable, Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +41,6 @@ from yutang_dev.importer.sealing import BulkSealer
 
 COLUMNS = ("mobile", "nickname", "source_channel", "registered_at", "unionid")
 CHUNK_ROWS = 20_000
-WORKERS = 2  # processes that fingerprint and seal mobiles (the machine has 2 cores)
 _CHANNELS = {c.value for c in SourceChannel} | {c.name.lower() for c in SourceChannel}
 _STAGED = ("line", "fingerprint", "ciphertext", "masked", "nickname", "channel", "registered_at", "unionid", "reason")
 
@@ -108,62 +103,25 @@ class _Lines:
             yield raw.decode("utf-8-sig" if self.bytes == len(raw) else "utf-8")
 
 
-def _records(path: Path) -> Iterator[tuple[list[str], list[tuple[int, list[str]]], int]]:
-    """The file's header and its records (line, fields) a chunk at a time, with the bytes the chunk covered."""
+def _chunks(path: Path, key: bytes, sealer: BulkSealer, meter: Meter) -> Iterator[list[tuple[Any, ...]]]:
     with path.open("rb") as handle:
         lines = _Lines(handle)
         reader = csv.reader(lines)
         header = [name.strip().lower() for name in next(reader, [])]
-        batch: list[tuple[int, list[str]]] = []
+        row = _Rows(header, fingerprint_key(key))
+        batch: list[tuple[Any, ...]] = []
         position = 0  # the header's bytes count with the first chunk
         for record in reader:
             if not record:  # csv.DictReader skipped blank lines
                 continue
-            batch.append((reader.line_num, record))
+            batch.append(row(reader.line_num, record))
             if len(batch) == CHUNK_ROWS:
-                yield header, batch, lines.bytes - position
+                yield _sealed(batch, sealer)
+                meter.advance(lines.bytes - position, len(batch))
                 position, batch = lines.bytes, []
         if batch:
-            yield header, batch, lines.bytes - position
-
-
-_WORKER_STATE: dict[tuple[tuple[str, ...], bytes], tuple[_Rows, BulkSealer]] = {}
-
-
-def _stage_chunk(header: list[str], key: bytes, records: list[tuple[int, list[str]]]) -> list[tuple[Any, ...]]:
-    """Run in a worker process: the chunk's records as staged rows, mobiles fingerprinted and sealed."""
-    state = _WORKER_STATE.get((tuple(header), key))
-    if state is None:
-        state = _WORKER_STATE[(tuple(header), key)] = (_Rows(header, fingerprint_key(key)), BulkSealer(key))
-    rows, sealer = state
-    return _sealed([rows(line, record) for line, record in records], sealer)
-
-
-async def _stage_file(
-    path: Path, key: bytes, meter: Meter, copy: Callable[[list[tuple[Any, ...]]], Awaitable[Any]]
-) -> None:
-    """Read the file here, normalise, fingerprint and seal its chunks in WORKERS processes, COPY each staged chunk
-    as it comes back (in file order; up to WORKERS + 1 chunks in flight). The workers' CPU overlaps the reading,
-    the other worker and the COPY: on two cores the Python side takes about half as long."""
-    loop = asyncio.get_running_loop()
-    pending: deque[tuple[asyncio.Future[list[tuple[Any, ...]]], int, int]] = deque()
-    with ProcessPoolExecutor(WORKERS, mp_context=multiprocessing.get_context("fork")) as pool:
-        for header, records, nbytes in _records(path):
-            pending.append((loop.run_in_executor(pool, _stage_chunk, header, key, records), nbytes, len(records)))
-            while len(pending) > WORKERS:
-                await _copy_next(pending, copy, meter)
-        while pending:
-            await _copy_next(pending, copy, meter)
-
-
-async def _copy_next(
-    pending: deque[tuple[asyncio.Future[list[tuple[Any, ...]]], int, int]],
-    copy: Callable[[list[tuple[Any, ...]]], Awaitable[Any]],
-    meter: Meter,
-) -> None:
-    future, nbytes, count = pending.popleft()
-    await copy(await future)
-    meter.advance(nbytes, count)
+            yield _sealed(batch, sealer)
+            meter.advance(lines.bytes - position, len(batch))
 
 
 def _sealed(batch: list[tuple[Any, ...]], sealer: BulkSealer) -> list[tuple[Any, ...]]:
@@ -199,6 +157,7 @@ async def import_members(
         raise ValueError("the PII key does not fingerprint mobiles as the members service does")
     report = ImportReport("members")
     staging = staging_name("members")
+    sealer = BulkSealer(key)
     conn = await connect(database_url)
     try:
         await tune_session(conn)
@@ -207,13 +166,10 @@ async def import_members(
             "nickname text, channel text, registered_at text, unionid text, reason text)"
         )
         with step(report, "read, seal and copy", console), Meter(console, "members", path.stat().st_size) as meter:  # noqa: ASYNC240 (one stat of the input file)
-
-            async def copy(chunk: list[tuple[Any, ...]]) -> Any:
-                return await conn.copy_records_to_table(
+            for chunk in _chunks(path, key, sealer, meter):
+                await conn.copy_records_to_table(
                     staging.split(".")[1], schema_name="members", records=chunk, columns=_STAGED
                 )
-
-            await _stage_file(path, key, meter, copy)
         report.read = await conn.fetchval(f"SELECT count(*) FROM {staging}")  # noqa: S608
         with step(report, "validate", console):
             # Only the rows that break a rule are updated (a row version each); the others are read once.
