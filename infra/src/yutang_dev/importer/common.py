@@ -86,10 +86,10 @@ class FirstLoad:
         )
 
 
-async def first_load(conn: Any, table: str) -> FirstLoad:
+async def first_load(conn: Any, table: str, *, foreign_keys: bool = True) -> FirstLoad:
     """On a first load (`table` has no row yet), inside the caller's transaction: lock `table` for the rest of the
-    transaction, drop its secondary (non-unique) indexes and its foreign keys, and return their definitions, to be
-    restored by `finish_first_load` after the insert; else an empty FirstLoad.
+    transaction, drop its secondary (non-unique) indexes and, with `foreign_keys`, its foreign keys, and return
+    their definitions, to be restored by `finish_first_load` after the insert; else an empty FirstLoad.
 
     Inserting into an empty table with its non-unique indexes costs about half the insert (btree inserts one by
     one, which outgrow shared_buffers at a million rows); building them afterwards is a sort. A foreign key checks
@@ -98,15 +98,16 @@ async def first_load(conn: Any, table: str) -> FirstLoad:
     constraints stay: they make a re-run and a repeated row in the file idempotent. The `ACCESS EXCLUSIVE` lock
     keeps readers and writers of the table waiting until the import commits, which an empty table (a brand moving
     in, before the tills and the mini-program are connected) can afford; dropping a foreign key also takes a `SHARE
-    ROW EXCLUSIVE` lock on the table it references (members.members for orders; stores and staff for members),
-    whose writers then wait too. A table with rows is never locked this way. The locks wait at most LOCK_WAIT, then
-    the import takes the ordinary path. A failure rolls the drops back with the rest of the transaction."""
+    ROW EXCLUSIVE` lock on the table it references (members.members for orders), whose writers then wait too. A
+    table with rows is never locked this way. The locks wait at most LOCK_WAIT, then the import takes the ordinary
+    path. A failure rolls the drops back with the rest of the transaction."""
     if await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {table})"):  # noqa: S608 (our own table names)
         return FirstLoad()
     foreign = await conn.fetch(
         "SELECT conname, pg_get_constraintdef(oid) AS definition, confrelid::regclass::text AS target "
-        "FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'f' ORDER BY conname",
+        "FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'f' AND $2 ORDER BY conname",
         table,
+        foreign_keys,
     )
     try:
         async with conn.transaction():  # a savepoint: a lock wait that times out leaves the outer transaction usable
