@@ -58,7 +58,7 @@ token: $(PY_STAMP) ## Print a development token: ROLE=ops|staff|member|partner|s
 	  $(if $(STORES),--stores $(STORES)) $(if $(REGIONS),--regions $(REGIONS)) $(if $(STAFF_ROLES),--staff-roles $(STAFF_ROLES))
 
 .PHONY: import
-import: $(PY_STAMP) ## Bulk import a CSV: KIND=members|orders FILE=path [REJECTS=path] [EARN_POINTS=1] [CLIENT=name]
+import: $(PY_STAMP) ## Bulk import a CSV: KIND=members|orders|balances FILE=path [REJECTS=path] [EARN_POINTS=1] [CLIENT=name]
 	$(PY) -m yutang_dev import $(KIND) $(FILE) $(if $(REJECTS),--rejects $(REJECTS)) \
 	  $(if $(EARN_POINTS),--earn-points) $(if $(CLIENT),--client $(CLIENT))
 

@@ -1,5 +1,5 @@
 """Command line of `python -m yutang_dev`: run, token, keys rotate|drop-previous, pg start|stop|status|url,
-migrate upgrade|check|revision, import members|orders, events dead-letters|replay|rebuild-directory,
+migrate upgrade|check|revision, import members|orders|balances, events dead-letters|replay|rebuild-directory,
 reconcile points."""
 
 from __future__ import annotations
@@ -167,8 +167,10 @@ def _seed(args: argparse.Namespace) -> int:
 
 
 def _add_import(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = commands.add_parser("import", help="bulk import members or orders from a CSV file (COPY, upsert)")
-    parser.add_argument("kind", choices=["members", "orders"])
+    parser = commands.add_parser(
+        "import", help="bulk import members, orders or opening points balances from a CSV file (COPY, upsert)"
+    )
+    parser.add_argument("kind", choices=["members", "orders", "balances"])
     parser.add_argument("csv", type=Path, help="the CSV file, with a header row")
     parser.add_argument("--rejects", type=Path, help="write rejected rows (line, reason) to this CSV file")
     parser.add_argument("--earn-points", action="store_true", help="orders: imported orders earn points (events)")

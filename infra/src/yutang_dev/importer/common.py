@@ -67,29 +67,59 @@ async def tune_session(conn: Any) -> None:
         await conn.execute(statement)
 
 
-async def first_load(conn: Any, table: str) -> list[str]:
+@dataclass(frozen=True)
+class FirstLoad:
+    """What a first load dropped, to restore before the commit: CREATE INDEX statements, then ALTER TABLE … ADD
+    CONSTRAINT … FOREIGN KEY statements (each validated by one set-wise query when it runs). Empty: the ordinary
+    path."""
+
+    indexes: list[str] = field(default_factory=list)
+    foreign_keys: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.indexes or self.foreign_keys)
+
+    def describe(self) -> str:
+        return (
+            f"first load: {len(self.indexes)} secondary indexes are rebuilt and {len(self.foreign_keys)} foreign keys "
+            "re-added (and checked) after the insert"
+        )
+
+
+async def first_load(conn: Any, table: str, *, foreign_keys: bool = True) -> FirstLoad:
     """On a first load (`table` has no row yet), inside the caller's transaction: lock `table` for the rest of the
-    transaction, drop its secondary (non-unique) indexes and return their definitions, to be rebuilt by the
-    caller after the insert (a sort, in bulk); else [].
+    transaction, drop its secondary (non-unique) indexes and, with `foreign_keys`, its foreign keys, and return
+    their definitions, to be restored by `finish_first_load` after the insert; else an empty FirstLoad.
 
     Inserting into an empty table with its non-unique indexes costs about half the insert (btree inserts one by
-    one, which outgrow shared_buffers at a million rows); building them afterwards is a sort. The primary key and
-    the unique constraints stay: they make a re-run and a repeated row in the file idempotent. The `ACCESS
-    EXCLUSIVE` lock keeps readers and writers of the table waiting until the import commits, which an empty table
-    (a brand moving in, before the tills and the mini-program are connected) can afford; a table with rows is never
-    locked this way. The lock waits at most LOCK_WAIT, then the import takes the ordinary path. A failure rolls
-    the drops back with the rest of the transaction."""
+    one, which outgrow shared_buffers at a million rows); building them afterwards is a sort. A foreign key checks
+    each inserted row with its own query (a trigger); re-adding it checks all rows with one join, in the same
+    transaction, so a row naming a missing member still fails the import. The primary key and the unique
+    constraints stay: they make a re-run and a repeated row in the file idempotent. The `ACCESS EXCLUSIVE` lock
+    keeps readers and writers of the table waiting until the import commits, which an empty table (a brand moving
+    in, before the tills and the mini-program are connected) can afford; dropping a foreign key also takes a `SHARE
+    ROW EXCLUSIVE` lock on the table it references (members.members for orders), whose writers then wait too. A
+    table with rows is never locked this way. The locks wait at most LOCK_WAIT, then the import takes the ordinary
+    path. A failure rolls the drops back with the rest of the transaction."""
     if await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {table})"):  # noqa: S608 (our own table names)
-        return []
+        return FirstLoad()
+    foreign = await conn.fetch(
+        "SELECT conname, pg_get_constraintdef(oid) AS definition, confrelid::regclass::text AS target "
+        "FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'f' AND $2 ORDER BY conname",
+        table,
+        foreign_keys,
+    )
     try:
         async with conn.transaction():  # a savepoint: a lock wait that times out leaves the outer transaction usable
             await conn.execute(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'")
             await conn.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+            for target in sorted({row["target"] for row in foreign} - {table}):
+                await conn.execute(f"LOCK TABLE {target} IN SHARE ROW EXCLUSIVE MODE")
     except asyncpg.LockNotAvailableError:
-        return []
+        return FirstLoad()
     await conn.execute("SET LOCAL lock_timeout = 0")
     if await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {table})"):  # noqa: S608 (a row arrived before the lock)
-        return []
+        return FirstLoad()
     indexes = await conn.fetch(
         "SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS definition "
         "FROM pg_index i WHERE i.indrelid = $1::regclass AND NOT i.indisunique AND NOT i.indisprimary ORDER BY 1",
@@ -97,7 +127,24 @@ async def first_load(conn: Any, table: str) -> list[str]:
     )
     for index in indexes:
         await conn.execute(f"DROP INDEX {index['name']}")
-    return [index["definition"] for index in indexes]
+    for fk in foreign:
+        await conn.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{fk["conname"]}"')
+    return FirstLoad(
+        [index["definition"] for index in indexes],
+        [f'ALTER TABLE {table} ADD CONSTRAINT "{fk["conname"]}" {fk["definition"]}' for fk in foreign],
+    )
+
+
+async def finish_first_load(conn: Any, load: FirstLoad, report: ImportReport, console: Console) -> None:
+    """Rebuild the indexes and re-add the foreign keys a first load dropped (each step timed in the report)."""
+    if load.indexes:
+        with step(report, "rebuild indexes", console):
+            for definition in load.indexes:
+                await conn.execute(definition)
+    if load.foreign_keys:
+        with step(report, "re-add foreign keys", console):
+            for definition in load.foreign_keys:
+                await conn.execute(definition)
 
 
 def copied(status: str) -> int:

@@ -28,6 +28,7 @@ from yutang_dev.importer.common import (
     chunks,
     connect,
     copied,
+    finish_first_load,
     first_load,
     header_of,
     staging_name,
@@ -264,7 +265,7 @@ async def import_orders(
         async with conn.transaction():
             secondary = await first_load(conn, "members.orders")
             if secondary:
-                console.print(f"  first load: {len(secondary)} secondary indexes are rebuilt after the insert")
+                console.print(f"  {secondary.describe()}")
             with step(report, "validate and insert", console):
                 args = (client, earn_points, uuid7_prefix())
                 try:
@@ -274,10 +275,7 @@ async def import_orders(
                 except asyncpg.DataError:  # a `lines` value that is not JSON: the same statement, parsing with care
                     sql = _import_sql(staging, unionids=unionids, careful=True, earn_points=earn_points)
                     report.written = await conn.fetchval(sql, *args)
-            if secondary:
-                with step(report, "rebuild indexes", console):
-                    for definition in secondary:
-                        await conn.execute(definition)
+            await finish_first_load(conn, secondary, report, console)
         with step(report, "rejects", console):
             report.rejected = await write_rejects(
                 conn,

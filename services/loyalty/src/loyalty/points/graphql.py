@@ -70,6 +70,8 @@ graphql_enum(
         "POINTS_PAYMENT": "Points held for, then spent on, paying an order (积分抵现) (available, negative).",
         "POINTS_PAYMENT_RELEASED": "A voided or expired payment hold, given back to its lots (available, positive).",
         "BIRTHDAY": "The birthday points (生日积分) of the member's tier, once a year (available, positive).",
+        "OPENING": "A member's opening balance (期初积分) imported from a brand's previous system, once per member, "
+        "expiring when that system said (available, positive).",
     },
 )
 graphql_enum(

@@ -115,6 +115,7 @@ class LotEntry:
     order_id: uuid.UUID | None = None
     lot_id: uuid.UUID | None = None
     restores: uuid.UUID | None = None
+    expires_on: date | None = None  # a grant's given expiry date (else its kind's policy)
 
 
 @dataclass
@@ -163,7 +164,7 @@ def _grant(entry: LotEntry, points: int, by_id: dict[uuid.UUID, Lot], out: Alloc
         id=uuid.uuid4(),
         member_id=entry.member_id,
         remaining=points,
-        expires_on=p.of(entry.kind.value).expires_on(local_date(entry.at)),
+        expires_on=entry.expires_on or p.of(entry.kind.value).expires_on(local_date(entry.at)),
         earned_at=entry.at,
         order_id=entry.order_id,
         points=points,

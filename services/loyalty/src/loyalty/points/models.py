@@ -54,6 +54,7 @@ class EntryKind(StrEnum):
     POINTS_PAYMENT = "points_payment"  # 积分抵现: points held for (then spent on) an order's payment (available −)
     POINTS_PAYMENT_RELEASED = "points_payment_released"  # a voided or expired hold given back to its lots (+)
     BIRTHDAY = "birthday"  # 生日积分: the birthday points of the member's tier, once a year (available +)
+    OPENING = "opening"  # 期初积分: a brand moving in: a member's points from its previous system, once (available +)
 
 
 class Bucket(StrEnum):

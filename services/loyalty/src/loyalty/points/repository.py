@@ -37,10 +37,13 @@ _LOCK_MORE = text(
     "SELECT member_id, balance, pending, owed FROM loyalty.accounts WHERE member_id = ANY(CAST(:ids AS uuid[])) "
     "ORDER BY member_id FOR UPDATE"
 )
+# A join on the unnested keys, not `idempotency_key = ANY(:keys)`: with the array a parameter, a plan that scans the
+# ledger (stale statistics, a generic plan) tests every row against every key, linearly: 0.9 s a batch of 1 000 keys
+# on a 20 000-entry ledger. The join looks each key up in the (actor, idempotency_key) unique index.
 _BY_KEYS = text(
-    "SELECT id, member_id, points, balance_after, kind, reason, idempotency_key, actor, created_at, order_id "
-    "FROM loyalty.ledger_entries "
-    "WHERE actor = :actor AND idempotency_key = ANY(CAST(:keys AS varchar[]))"
+    "SELECT e.id, e.member_id, e.points, e.balance_after, e.kind, e.reason, e.idempotency_key, e.actor, e.created_at, "
+    "e.order_id FROM unnest(CAST(:keys AS varchar[])) AS k(key) "
+    "JOIN loyalty.ledger_entries AS e ON e.actor = :actor AND e.idempotency_key = k.key"
 )
 # Appends the entries, moves each touched bucket of each account to its last entry's balance_after, and writes
 # the lots (new lots, existing lots' remaining points, the entries' consumptions), in one statement. A key

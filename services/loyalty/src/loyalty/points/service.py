@@ -127,6 +127,7 @@ def _on_lots(posting: Posting, entry: EntryView) -> LotEntry:
         order_id=posting.order_id,
         lot_id=posting.lot_id,
         restores=posting.restores,
+        expires_on=posting.expires_on,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from loyalty.points.models import Bucket, EntryKind, LedgerEntry, bucket_of
@@ -64,6 +64,7 @@ class Posting:
     order_id: uuid.UUID | None = None
     lot_id: uuid.UUID | None = None  # an expiry: the lot whose points lapse
     restores: uuid.UUID | None = None  # a void: the ledger entry whose lots get their points back
+    expires_on: date | None = None  # a credit's lot expires on this date instead of its kind's policy (opening)
 
 
 @dataclass(frozen=True, slots=True)
