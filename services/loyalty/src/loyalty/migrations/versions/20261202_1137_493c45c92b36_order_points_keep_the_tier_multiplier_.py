@@ -1,7 +1,7 @@
 """order points keep the tier multiplier applied
 
 Revision ID: 493c45c92b36
-Revises: 2b12fda5963d
+Revises: 7c0e5a1d2f3b
 Create Date: 2026-12-02 11:37:16.559292+00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "493c45c92b36"
-down_revision: str | None = "2b12fda5963d"
+down_revision: str | None = "7c0e5a1d2f3b"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
