@@ -46,6 +46,7 @@ from bench.api import (
     BenchRequestError,
     success,
 )
+from bench.bound import bound_lines
 from bench.cpu import CLIENT, PUMPS, CpuMeter
 from bench.graduation import measure_graduation
 from bench.ingest import measure_gateway_ingest, measure_import
@@ -411,6 +412,16 @@ def report(results: Mapping[str, list[Run]], scenarios: Sequence[Scenario], sett
         print(f"  {s.label:<56}{cells}{sum(per.values()):10.3f}")
     print(f"  ({CLIENT}: this load generator / raw-SQL driver; {PUMPS}: its threads copying the stack's logs)")
     _settled_cpu(results, [s for s in scenarios if s.events])
+    print()
+    print("CPU bound: with every core busy a rate is at most cores ÷ CPU per request, so a ratio of two rates is at")
+    print("most the inverse ratio of their CPU (bench/bound.py; medians of the rounds)")
+    pairs = [
+        (f"federated ÷ direct req/s, {settings.many} clients", "fed16", "dir16"),
+        (f"adjustPoints ÷ raw writes/s, {settings.many} clients", "adj", "rawadj"),
+        (f"adjustPointsBatch ×{settings.batch_size} ÷ raw batched writes/s", "batch", "rawbatch"),
+    ]
+    for line in bound_lines(results, pairs, typename="tn16"):
+        print(f"  {line}")
     print()
     print("summary: each metric, its baseline, the ratio (median of the rounds' ratios), the rounds' range, the goal")
     print(f"  {'metric':<58} {'value':>10} {'baseline':>10} {'ratio':>7} {'rounds':>15}  goal")
