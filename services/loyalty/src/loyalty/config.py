@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
 from pydantic_settings import SettingsConfigDict
 
@@ -63,5 +64,10 @@ class LoyaltySettings(ServiceSettings):
         return TierRules.parse(self.tier_levels, grace_days=self.tier_grace_days)
 
     def expiry_policies(self) -> ExpiryPolicies:
-        """The parsed `points_expiry`; ValueError when malformed."""
-        return ExpiryPolicies.parse(self.points_expiry)
+        """The parsed `points_expiry`; ValueError when malformed. Parsed once per text: every write asks."""
+        return _expiry_policies(self.points_expiry)
+
+
+@lru_cache(maxsize=16)
+def _expiry_policies(text: str) -> ExpiryPolicies:
+    return ExpiryPolicies.parse(text)
