@@ -24,6 +24,10 @@ class Run:
     elapsed: float  # seconds, first call started to last call done
     units: int  # requests, or ledger writes for the write scenarios
     cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds per process over the run
+    # CPU seconds per process from the first call until the events the run caused were relayed and applied
+    # (`settle`), and the seconds that waiting took after the last call; empty and 0 without `settle`
+    cpu_settled: dict[str, float] = field(default_factory=dict)
+    settle_s: float = 0.0
 
     @property
     def calls(self) -> int:
@@ -48,6 +52,9 @@ class Run:
     def cpu_ms_per_unit(self, name: str) -> float:
         return self.cpu.get(name, 0.0) * 1000 / max(self.units, 1)
 
+    def settled_cpu_ms_per_unit(self, name: str) -> float:
+        return self.cpu_settled.get(name, 0.0) * 1000 / max(self.units, 1)
+
 
 def percentile(samples: list[float], pct: int) -> float:
     if not samples:
@@ -57,9 +64,17 @@ def percentile(samples: list[float], pct: int) -> float:
     return statistics.quantiles(samples, n=100, method="inclusive")[pct - 1]
 
 
-async def drive(call: Call, *, workers: int, seconds: float, cpu: CpuMeter | None = None) -> Run:
+async def drive(
+    call: Call,
+    *,
+    workers: int,
+    seconds: float,
+    cpu: CpuMeter | None = None,
+    settle: Callable[[], Awaitable[float]] | None = None,
+) -> Run:
     """Run `call` from `workers` concurrent coroutines until `seconds` have passed; calls in flight at the deadline
-    finish and count. CPU is read just before the first call and just after the last one."""
+    finish and count. CPU is read just before the first call and just after the last one; with `settle` (which
+    waits for the work the calls left behind, see bench.settle) once more after it."""
     numbers = itertools.count()
     latencies: list[float] = []
     units = 0
@@ -80,4 +95,8 @@ async def drive(call: Call, *, workers: int, seconds: float, cpu: CpuMeter | Non
     await asyncio.gather(*(worker() for _ in range(workers)))
     elapsed = time.perf_counter() - started
     used = delta(before, cpu.snapshot()) if cpu else {}
-    return Run(latencies=latencies, elapsed=elapsed, units=units, cpu=used)
+    if settle is None:
+        return Run(latencies=latencies, elapsed=elapsed, units=units, cpu=used)
+    waited = await settle()
+    settled = delta(before, cpu.snapshot()) if cpu else {}
+    return Run(latencies=latencies, elapsed=elapsed, units=units, cpu=used, cpu_settled=settled, settle_s=waited)

@@ -46,6 +46,7 @@ from bench.api import (
     BenchRequestError,
     success,
 )
+from bench.bound import bound_lines
 from bench.cpu import CLIENT, PUMPS, CpuMeter
 from bench.graduation import measure_graduation
 from bench.ingest import measure_gateway_ingest, measure_import
@@ -54,6 +55,7 @@ from bench.points import order_to_points
 from bench.points import report as points_report
 from bench.raw import ACTOR, RawLedger, asyncpg_dsn
 from bench.seed import seed
+from bench.settle import Settle
 from yutang_dev.keys import KeyPaths
 from yutang_dev.stack import Ports
 
@@ -84,6 +86,7 @@ class Scenario:
     workers: int
     call: Call
     unit: str = "req"  # what `Run.units` counts: requests, or ledger writes
+    events: bool = False  # its calls record events: wait after each run until they are relayed and applied
 
 
 # The processes whose CPU is shown, in this order.
@@ -107,14 +110,15 @@ async def measure(
             points_report(await order_to_points(api, members))
             return
         if settings.only == "checkin":
-            await measure_checkin(api, members, database_url, settings, cpu)
+            await measure_checkin(api, members, database_url, settings, cpu, Settle(ports, client))
             return
         results: dict[str, list[Run]] = {}
         reads = read_scenarios(api, members, settings)
         await rounds(reads, settings, cpu, results)
+        settle = Settle(ports, client)
         async with RawLedger(asyncpg_dsn(database_url), size=settings.many) as raw:
             writes = write_scenarios(api, raw, members, settings, run_id)
-            await rounds(writes, settings, cpu, results)
+            await rounds(writes, settings, cpu, results, settle)
             await check_written(raw, results)
         if settings.only_hot_path:
             report(results, [*reads, *writes], settings)
@@ -123,7 +127,7 @@ async def measure(
         ingest = await measure_gateway_ingest(api, database_url, [str(m) for m in members])
     report(results, [*reads, *writes], settings)
     points_report(latencies)
-    await measure_checkin(api, members, database_url, settings, cpu)
+    await measure_checkin(api, members, database_url, settings, cpu, Settle(ports, client))
     print("\norder ingest: recordOrders ×100 via the gateway beside raw batched inserts of the same rows")
     for line in ingest:
         print(f"  {line}")
@@ -149,7 +153,7 @@ async def graduation_report(ports: Ports, keys: KeyPaths, database_url: str, set
 
 
 async def measure_checkin(
-    api: Api, members: Sequence[uuid.UUID], database_url: str, settings: Settings, cpu: CpuMeter
+    api: Api, members: Sequence[uuid.UUID], database_url: str, settings: Settings, cpu: CpuMeter, settle: Settle
 ) -> None:
     """Check-in throughput: checkIn through the gateway beside the raw SQL loop, `many` clients each."""
     print(f"\ncheck-in: checkIn via the gateway beside a raw SQL loop doing the same writes, {settings.many} clients")
@@ -157,7 +161,11 @@ async def measure_checkin(
     async with RawLedger(asyncpg_dsn(database_url), size=settings.many) as raw:
         found = checkin.scenarios(api, raw, members, settings.many)
         await rounds(
-            [Scenario(k, label, settings.many, call, "check-in") for k, label, call in found], settings, cpu, results
+            [Scenario(k, label, settings.many, call, "check-in", events=True) for k, label, call in found],
+            settings,
+            cpu,
+            results,
+            settle,
         )
     for line in checkin.report(
         [r.units_per_s for r in results["checkin"]], [r.units_per_s for r in results["rawcheckin"]]
@@ -245,26 +253,38 @@ def write_scenarios(
 
     many, few = settings.many, settings.batch_clients
     return [
-        Scenario("adj", f"adjustPoints via gateway, {many} clients", many, gateway_single, "write"),
-        Scenario("rawadj", f"raw asyncpg transaction, {many} connections", many, raw_single, "write"),
-        Scenario("batch", f"adjustPointsBatch ×{size} via gateway, {few} clients", few, gateway_batch, "write"),
-        Scenario("rawbatch", f"raw batched SQL ×{size}, {few} connections", few, raw_batch, "write"),
+        Scenario("adj", f"adjustPoints via gateway, {many} clients", many, gateway_single, "write", events=True),
+        Scenario("rawadj", f"raw asyncpg transaction, {many} connections", many, raw_single, "write", events=True),
+        Scenario(
+            "batch", f"adjustPointsBatch ×{size} via gateway, {few} clients", few, gateway_batch, "write", events=True
+        ),
+        Scenario("rawbatch", f"raw batched SQL ×{size}, {few} connections", few, raw_batch, "write", events=True),
     ]
 
 
 async def rounds(
-    scenarios: Sequence[Scenario], settings: Settings, cpu: CpuMeter, results: dict[str, list[Run]]
+    scenarios: Sequence[Scenario],
+    settings: Settings,
+    cpu: CpuMeter,
+    results: dict[str, list[Run]],
+    settle: Settle | None = None,
 ) -> None:
+    """Warm every scenario up, then run the rounds; after a scenario whose calls record events (and after the
+    warm-ups) wait until those events are relayed and applied, so that no run works off another's backlog."""
     for scenario in scenarios:
         await drive(scenario.call, workers=scenario.workers, seconds=settings.warmup_seconds)
+    if settle is not None:
+        await settle()
     for number in range(1, settings.rounds + 1):
         for scenario in scenarios:
-            run = await drive(scenario.call, workers=scenario.workers, seconds=settings.seconds, cpu=cpu)
+            waits = settle if scenario.events else None
+            run = await drive(scenario.call, workers=scenario.workers, seconds=settings.seconds, cpu=cpu, settle=waits)
             results.setdefault(scenario.key, []).append(run)
+            settled = f", events applied {run.settle_s:.1f} s later" if waits else ""
             print(
                 f"  round {number}  {scenario.label:<56} p50 {run.p50_ms:7.1f} ms  p90 {run.p90_ms:7.1f} ms  "
                 f"{run.units_per_s:8.0f} {scenario.unit}/s  ({run.calls} calls in {run.elapsed:.1f} s, "
-                f"slowest {max(run.latencies) * 1000:.0f} ms)",
+                f"slowest {max(run.latencies) * 1000:.0f} ms{settled})",
                 flush=True,
             )
 
@@ -391,6 +411,17 @@ def report(results: Mapping[str, list[Run]], scenarios: Sequence[Scenario], sett
         cells = "".join(f"{per[name]:10.3f}" for name in PROCESSES)
         print(f"  {s.label:<56}{cells}{sum(per.values()):10.3f}")
     print(f"  ({CLIENT}: this load generator / raw-SQL driver; {PUMPS}: its threads copying the stack's logs)")
+    _settled_cpu(results, [s for s in scenarios if s.events])
+    print()
+    print("CPU bound: with every core busy a rate is at most cores ÷ CPU per request, so a ratio of two rates is at")
+    print("most the inverse ratio of their CPU (bench/bound.py; medians of the rounds)")
+    pairs = [
+        (f"federated ÷ direct req/s, {settings.many} clients", "fed16", "dir16"),
+        (f"adjustPoints ÷ raw writes/s, {settings.many} clients", "adj", "rawadj"),
+        (f"adjustPointsBatch ×{settings.batch_size} ÷ raw batched writes/s", "batch", "rawbatch"),
+    ]
+    for line in bound_lines(results, pairs, typename="tn16"):
+        print(f"  {line}")
     print()
     print("summary: each metric, its baseline, the ratio (median of the rounds' ratios), the rounds' range, the goal")
     print(f"  {'metric':<58} {'value':>10} {'baseline':>10} {'ratio':>7} {'rounds':>15}  goal")
@@ -404,6 +435,22 @@ def report(results: Mapping[str, list[Run]], scenarios: Sequence[Scenario], sett
         print(f"  {c.metric:<58} {value} {baseline} {_median(c.ratio):6.2f}× {judged:>15}  {c.goal}{mark}")
     print("  (value and baseline: ms for latencies, per second for rates; rounds: lowest–highest round of the value")
     print("   for latency rows, of the ratio for rate rows)")
+
+
+def _settled_cpu(results: Mapping[str, list[Run]], scenarios: Sequence[Scenario]) -> None:
+    """CPU per write up to the moment its events were relayed (loyalty) and applied (members), median of rounds."""
+    if not scenarios:
+        return
+    print()
+    print("CPU ms per write including the events it caused (points.balance-changed relayed and applied by members)")
+    print(f"  {'scenario':<56}" + "".join(f"{name:>10}" for name in PROCESSES) + f"{'total':>10}{'waited':>9}")
+    for s in scenarios:
+        runs = results[s.key]
+        per = {name: _median([run.settled_cpu_ms_per_unit(name) for run in runs]) for name in PROCESSES}
+        cells = "".join(f"{per[name]:10.3f}" for name in PROCESSES)
+        waited = _median([run.settle_s for run in runs])
+        print(f"  {s.label:<56}{cells}{sum(per.values()):10.3f}{waited:8.1f}s")
+    print("  (waited: after the run's last call, until no event was left to relay or apply)")
 
 
 def header(settings: Settings) -> str:

@@ -5,9 +5,9 @@ of the events it has applied, in the same transaction as their effect, so a rede
 from __future__ import annotations
 
 import uuid
+from functools import cache
 
-from sqlalchemy import Column, DateTime, MetaData, PrimaryKeyConstraint, String, Table, Uuid, text
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Column, DateTime, MetaData, PrimaryKeyConstraint, String, Table, TextClause, Uuid, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yutang_shared.db import Model
@@ -29,10 +29,15 @@ def inbox_table(schema: str, metadata: MetaData | None = None) -> Table:
 async def claim(session: AsyncSession, inbox: Table, *, consumer: str, event_id: uuid.UUID) -> bool:
     """Note the event as applied by `consumer` in the session's transaction; False when it already was (then the
     caller must not apply it again). A concurrent claim of the same event waits for the first to finish."""
-    statement = (
-        insert(inbox)
-        .values(consumer=consumer, event_id=event_id)
-        .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
-        .returning(inbox.c.event_id)
+    statement = _claim_statement(inbox.fullname)
+    return (await session.execute(statement, {"consumer": consumer, "event_id": event_id})).first() is not None
+
+
+@cache
+def _claim_statement(table: str) -> TextClause:
+    """The claim as text, built once per inbox: SQLAlchemy has no cache key for `INSERT … ON CONFLICT`, so the
+    construct was compiled again for every event (~0.3 ms of CPU each, a tenth of a consumer's work)."""
+    return text(
+        f"INSERT INTO {table} (consumer, event_id) VALUES (:consumer, :event_id) "  # noqa: S608 (a Table's name)
+        "ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id"
     )
-    return (await session.execute(statement)).first() is not None

@@ -94,10 +94,14 @@ LOYALTY: Subscription[MembersUnitOfWork] = Subscription(
         TIER_CHANGED: on_tier_changed,
         BENEFIT_CARD_CHANGED: on_benefit_card_changed,
     },
+    together=True,  # upserts of members' own copies, which nothing else writes
 )
 """Members' copy of loyalty's facts: the durable `members-facts-loyalty`."""
 
 COMMUNITY: Subscription[MembersUnitOfWork] = Subscription(
-    name="facts-community", source="community", handlers={MEMBERSHIP_CHANGED: on_membership_changed}
+    name="facts-community",
+    source="community",
+    handlers={MEMBERSHIP_CHANGED: on_membership_changed},
+    together=True,  # upserts of members' own copies, which nothing else writes
 )
 """Members' copy of community's facts: the durable `members-facts-community`."""

@@ -1,0 +1,80 @@
+"""Events applied together: a fetched batch in one transaction, and the fall-back to one by one when any of it
+fails, with nothing of the failed batch written."""
+
+from __future__ import annotations
+
+import uuid
+
+from nats.js import JetStreamContext
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from loyalty.directory.models import DirectoryMember
+from loyalty.directory.service import on_member_registered
+from loyalty.models import INBOX
+from loyalty.uow import LoyaltyUnitOfWork
+from tests.shared.events.factories import count, loyalty_directory
+from tests.shared.events.test_consumers import publish, registered
+from yutang_shared.db import SessionFactory
+from yutang_shared.events.consumer import Subscription
+from yutang_shared.outbox import Event
+
+
+async def test_a_batch_is_applied_in_one_transaction_and_a_redelivery_finds_its_claims(
+    sessions: SessionFactory, events_engine: AsyncEngine, js: JetStreamContext
+) -> None:
+    # given: three events, the second published twice
+    subscription = Subscription(
+        name="directory", source="members", handlers={"member.registered": on_member_registered}, together=True
+    )
+    consumer = loyalty_directory(sessions, js, subscription, fetch_timeout=0.5)
+    await consumer.ensure()
+    events = [registered(uuid.uuid4()) for _ in range(3)]
+    for event in (*events, events[1]):
+        await publish(js, event)
+
+    # when: fetched together
+    pulled = await js.pull_subscribe_bind(durable=consumer.durable, stream=consumer.stream)
+    assert await consumer.apply_together(await pulled.fetch(4, timeout=2))
+
+    # then: three members, three claims, every message acknowledged
+    assert await count(events_engine, DirectoryMember) == 3
+    assert await count(events_engine, INBOX) == 3
+    info = await consumer.info()
+    assert (info.num_pending, info.num_ack_pending) == (0, 0)
+
+
+async def test_a_batch_with_a_failing_event_writes_nothing_and_leaves_the_messages_to_one_by_one(
+    sessions: SessionFactory, events_engine: AsyncEngine, js: JetStreamContext
+) -> None:
+    # given: a handler that fails on one event of three
+    poison = registered(uuid.uuid4())
+
+    async def sometimes(uow: LoyaltyUnitOfWork, event: Event) -> None:
+        if event.id == poison.id:
+            raise RuntimeError("cannot apply this one")
+        await on_member_registered(uow, event)
+
+    subscription = Subscription(
+        name="directory", source="members", handlers={"member.registered": sometimes}, together=True
+    )
+    consumer = loyalty_directory(sessions, js, subscription, max_deliveries=1, fetch_timeout=0.5)
+    await consumer.ensure()
+    for event in (registered(uuid.uuid4()), poison, registered(uuid.uuid4())):
+        await publish(js, event)
+    pulled = await js.pull_subscribe_bind(durable=consumer.durable, stream=consumer.stream)
+    messages = await pulled.fetch(3, timeout=2)
+
+    # when: tried together
+    # then: refused, nothing written, nothing settled
+    assert not await consumer.apply_together(messages)
+    assert await count(events_engine, DirectoryMember) == 0
+    assert await count(events_engine, INBOX) == 0
+    assert (await consumer.info()).num_ack_pending == 3
+
+    # when: one by one, as the consumer then goes on
+    outcomes = [await consumer.handle(message) for message in messages]
+
+    # then: the two good ones applied, the poison one dead-lettered
+    assert outcomes == ["applied", "dead-lettered", "applied"]
+    assert await count(events_engine, DirectoryMember) == 2
+    assert await count(events_engine, INBOX) == 2
