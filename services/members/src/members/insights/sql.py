@@ -31,6 +31,21 @@ def _in_shard(column: str) -> str:
     )
 
 
+_INLINE_LINES = 3  # orders with up to this many lines are summed without a subquery (nearly all of them)
+
+
+def _premium_gross(order: str) -> str:
+    """An order's line amount at or above the date's premium unit price, from its typed line arrays: inline
+    comparisons for short orders, an unnest for longer ones (a CASE evaluates its subquery only when reached)."""
+    premium = "(SELECT premium_unit_fen FROM base)"
+    prices, amounts = f"{order}.line_prices_fen", f"{order}.line_amounts_fen"
+    inline = " + ".join(
+        f"(CASE WHEN {prices}[{k}] >= {premium} THEN {amounts}[{k}] ELSE 0 END)" for k in range(1, _INLINE_LINES + 1)
+    )
+    longer = f"(SELECT coalesce(sum(x.a), 0) FROM unnest({prices}, {amounts}) AS x(u, a) WHERE x.u >= {premium})"  # noqa: S608
+    return f"(CASE WHEN cardinality({prices}) <= {_INLINE_LINES} THEN {inline} ELSE {longer} END)"
+
+
 PARAMS = """
 p AS (
     SELECT CAST(:as_of AS date) AS as_of,
@@ -54,7 +69,7 @@ per AS (
 ),
 premium AS (
     SELECT percentile_disc(0.8) WITHIN GROUP (ORDER BY l.unit_price_fen) AS fen
-    FROM members.orders o, jsonb_to_recordset(o.lines) AS l(unit_price_fen bigint)
+    FROM members.orders o, unnest(o.line_prices_fen) AS l(unit_price_fen)
     WHERE o.occurred_at >= (SELECT window_from FROM p) AND o.occurred_at < (SELECT until FROM p)
       AND o.refunded_fen < o.paid_fen
 )
@@ -73,6 +88,43 @@ FROM per
 ON CONFLICT (as_of) DO NOTHING
 """  # noqa: S608
 
+# What a refresh sets on an existing row; a row whose values would not change is not rewritten (a re-run of the
+# same date then writes nothing: no dead tuples, no index or WAL traffic).
+_UPDATED = (
+    "as_of",
+    "stage",
+    "stage_since",
+    "previous_as_of",
+    "previous_stage",
+    "previous_stage_since",
+    "recency_days",
+    "frequency",
+    "monetary_fen",
+    "r_score",
+    "f_score",
+    "m_score",
+    "segment",
+    "largest_order_fen",
+    "discount_share",
+    "premium_share",
+    "orders_total",
+    "orders_two_years",
+    "orders_without_refund",
+    "total_spend_fen",
+    "average_order_fen",
+    "first_order_at",
+    "first_order_channel",
+    "last_order_at",
+    "last_visit_at",
+    "last_cart_at",
+    "followed_at",
+    "expected_repurchase_on",
+    "consumer_types",
+)
+_SET = ", ".join(f"{name} = excluded.{name}" for name in _UPDATED)
+_OLD = ", ".join(f"i.{name}" for name in _UPDATED)
+_NEW = ", ".join(f"excluded.{name}" for name in _UPDATED)
+
 REFRESH = f"""
 WITH {PARAMS},
 base AS (SELECT * FROM members.insight_baselines WHERE as_of = (SELECT as_of FROM p)),
@@ -87,18 +139,11 @@ o AS (
            (o.occurred_at AT TIME ZONE 'Asia/Shanghai')::date AS day,
            o.paid_fen - o.refunded_fen AS net,
            o.occurred_at >= (SELECT window_from FROM p) AS in_window,
-           l.gross, l.discounted_gross, l.premium_gross, l.gift
+           CASE WHEN o.occurred_at >= (SELECT window_from FROM p) THEN o.lines_gross_fen END AS gross,
+           CASE WHEN o.occurred_at >= (SELECT window_from FROM p) THEN o.lines_discounted_fen END AS discounted_gross,
+           CASE WHEN o.occurred_at >= (SELECT window_from FROM p) THEN {_premium_gross("o")} END AS premium_gross,
+           o.occurred_at >= (SELECT window_from FROM p) AND o.gift_lines AS gift
     FROM members.orders o
-    CROSS JOIN LATERAL (
-        SELECT sum(x.quantity * x.unit_price_fen) AS gross,
-               sum(x.quantity * x.unit_price_fen) FILTER (WHERE x.discounted) AS discounted_gross,
-               sum(x.quantity * x.unit_price_fen) FILTER (
-                   WHERE x.unit_price_fen >= (SELECT premium_unit_fen FROM base)) AS premium_gross,
-               bool_or(x.category IN ('gift_card', 'gift_wrap')) AS gift
-        FROM jsonb_to_recordset(
-            CASE WHEN o.occurred_at >= (SELECT window_from FROM p) THEN o.lines ELSE '[]'::jsonb END
-        ) AS x(quantity bigint, unit_price_fen bigint, discounted boolean, category text)
-    ) l
     WHERE o.occurred_at < (SELECT until FROM p) AND o.refunded_fen < o.paid_fen AND {_in_shard("o.member_id")}
 ),
 agg AS (
@@ -108,7 +153,7 @@ agg AS (
            count(*) FILTER (WHERE o.refunded_fen = 0) AS orders_without_refund,
            sum(o.net) AS total_spend,
            min(o.occurred_at) AS first_order_at,
-           min((extract(epoch FROM o.occurred_at) * 1000)::bigint * 16
+           min((date_part('epoch', o.occurred_at) * 1000000)::bigint * 16
                + array_position({_CHANNEL_ARRAY}, o.channel::text)) AS first_key,
            max(o.occurred_at) AS last_order_at,
            min(o.day) AS first_day,
@@ -133,7 +178,8 @@ beh AS (
            max(b.occurred_at) FILTER (WHERE b.kind = 'visit') AS last_visit_at,
            max(b.occurred_at) FILTER (WHERE b.kind = 'add_to_cart') AS last_cart_at,
            min(b.occurred_at) FILTER (WHERE b.kind = 'follow_official_account') AS followed_at,
-           count(DISTINCT b.page) FILTER (WHERE b.kind = 'follow_official_account') AS accounts,
+           (min(b.page) FILTER (WHERE b.kind = 'follow_official_account')
+               < max(b.page) FILTER (WHERE b.kind = 'follow_official_account')) AS two_accounts,
            coalesce(bool_or(b.activity LIKE 'contest%'), false) AS contest,
            coalesce(bool_or(b.activity LIKE 'quiz%' OR b.activity LIKE 'new_product%'), false) AS quiz,
            coalesce(bool_or(b.activity LIKE 'feedback%'), false) AS feedback,
@@ -156,7 +202,7 @@ facts AS (
            a.gross, a.discounted_gross, a.premium_gross, coalesce(a.gift, false) AS gift,
            a.return_day, a.before_return_day,
            (SELECT as_of FROM p) - a.last_day AS recency,
-           bh.last_visit_at, bh.last_cart_at, bh.followed_at, coalesce(bh.accounts, 0) AS accounts,
+           bh.last_visit_at, bh.last_cart_at, bh.followed_at, coalesce(bh.two_accounts, false) AS two_accounts,
            coalesce(bh.contest, false) AS contest, coalesce(bh.quiz, false) AS quiz,
            coalesce(bh.feedback, false) AS feedback, coalesce(bh.course, false) AS course,
            coalesce(bh.bring_friend, false) AS bring_friend
@@ -207,7 +253,7 @@ scored AS (
                          AND f.f <= 1 THEN 'undecided' END,
                CASE WHEN f.source_channel = 'short_video_live' THEN 'seeded' END,
                CASE WHEN f.gift THEN 'gifting' END,
-               CASE WHEN f.feedback OR f.accounts >= 2 THEN 'circle' END,
+               CASE WHEN f.feedback OR f.two_accounts THEN 'circle' END,
                CASE WHEN f.course THEN 'anxious' END,
                CASE WHEN f.bring_friend OR f.source_channel IN ('referral_campaign', 'friend_invite')
                     THEN 'spreader' END
@@ -216,7 +262,7 @@ scored AS (
     LEFT JOIN base b ON true
 ),
 staged AS (
-    SELECT s.*,
+    SELECT s.*, cur.as_of AS cur_as_of,
            CASE WHEN cur.as_of = (SELECT as_of FROM p) THEN cur.previous_as_of ELSE cur.as_of END AS prev_as_of,
            CASE WHEN cur.as_of = (SELECT as_of FROM p) THEN cur.previous_stage ELSE cur.stage END AS prev_stage,
            CASE WHEN cur.as_of = (SELECT as_of FROM p) THEN cur.previous_stage_since ELSE cur.stage_since END
@@ -247,21 +293,9 @@ upserted AS (
                 THEN st.last_day + round((st.last_day - st.first_day)::numeric / (st.orders_total - 1))::int END,
            st.consumer_types
     FROM staged st
-    ON CONFLICT (member_id) DO UPDATE SET
-        as_of = excluded.as_of, stage = excluded.stage, stage_since = excluded.stage_since,
-        previous_as_of = excluded.previous_as_of, previous_stage = excluded.previous_stage,
-        previous_stage_since = excluded.previous_stage_since, recency_days = excluded.recency_days,
-        frequency = excluded.frequency, monetary_fen = excluded.monetary_fen, r_score = excluded.r_score,
-        f_score = excluded.f_score, m_score = excluded.m_score, segment = excluded.segment,
-        largest_order_fen = excluded.largest_order_fen, discount_share = excluded.discount_share,
-        premium_share = excluded.premium_share, orders_total = excluded.orders_total,
-        orders_two_years = excluded.orders_two_years, orders_without_refund = excluded.orders_without_refund,
-        total_spend_fen = excluded.total_spend_fen, average_order_fen = excluded.average_order_fen,
-        first_order_at = excluded.first_order_at, first_order_channel = excluded.first_order_channel,
-        last_order_at = excluded.last_order_at, last_visit_at = excluded.last_visit_at,
-        last_cart_at = excluded.last_cart_at, followed_at = excluded.followed_at,
-        expected_repurchase_on = excluded.expected_repurchase_on, consumer_types = excluded.consumer_types
+    ON CONFLICT (member_id) DO UPDATE SET {_SET}
     WHERE i.as_of <= excluded.as_of
+      AND ({_OLD}) IS DISTINCT FROM ({_NEW})
     RETURNING i.member_id, i.stage, i.previous_stage
 ),
 moved AS (
@@ -288,7 +322,8 @@ events AS (
     FROM moved mv
     RETURNING 1
 )
-SELECT (SELECT count(*) FROM upserted) AS members,
+SELECT (SELECT count(*) FROM staged st WHERE st.cur_as_of IS NULL OR st.cur_as_of <= (SELECT as_of FROM p))
+           AS members,
        (SELECT count(*) FROM moved) AS moved,
        (SELECT count(*) FROM unmoved) AS unmoved,
        (SELECT count(*) FROM events) AS events
