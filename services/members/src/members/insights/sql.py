@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from members.orders.models import SalesChannel
 
-# The first order's channel without sorting each member's orders: the minimum of (epoch ms × 16 + channel index).
+# The first order's channel without sorting each member's orders: the minimum of (epoch µs × 16 + channel index).
 CHANNELS = tuple(channel.value for channel in SalesChannel)
 _CHANNEL_ARRAY = "ARRAY[" + ", ".join(f"'{c}'" for c in CHANNELS) + "]::text[]"
 
@@ -46,12 +46,18 @@ def _premium_gross(order: str) -> str:
     return f"(CASE WHEN cardinality({prices}) <= {_INLINE_LINES} THEN {inline} ELSE {longer} END)"
 
 
+# Day thresholds as instants (the start of a local day), so no order's local date is computed row by row: a
+# local date d > D exactly when the order is at or after the start of D + 1.
 PARAMS = """
 p AS (
     SELECT CAST(:as_of AS date) AS as_of,
            CAST(:until AS timestamptz) AS until,
            CAST(:window_from AS timestamptz) AS window_from,
-           CAST(:window_days AS integer) AS window_days
+           CAST(:window_days AS integer) AS window_days,
+           (CAST(:as_of AS date) - 729)::timestamp AT TIME ZONE 'Asia/Shanghai' AS two_years_from,
+           (CAST(:as_of AS date) - 364)::timestamp AT TIME ZONE 'Asia/Shanghai' AS year_from,
+           (CAST(:as_of AS date) - CAST(:won_back_days AS integer))::timestamp AT TIME ZONE 'Asia/Shanghai'
+               AS won_back_from
 )"""
 
 # Built from constants of this module only (no input reaches the text): bound parameters carry every value.
@@ -59,7 +65,7 @@ BASELINE = f"""
 WITH {PARAMS},
 per AS (
     SELECT o.member_id,
-           (SELECT as_of FROM p) - max((o.occurred_at AT TIME ZONE 'Asia/Shanghai')::date) AS r,
+           (SELECT as_of FROM p) - (max(o.occurred_at) AT TIME ZONE 'Asia/Shanghai')::date AS r,
            count(*) AS f,
            sum(o.paid_fen - o.refunded_fen) AS m
     FROM members.orders o
@@ -136,7 +142,6 @@ scope AS (
 ),
 o AS (
     SELECT o.member_id, o.occurred_at, o.channel, o.refunded_fen, o.discount_fen,
-           (o.occurred_at AT TIME ZONE 'Asia/Shanghai')::date AS day,
            o.paid_fen - o.refunded_fen AS net,
            o.occurred_at >= (SELECT window_from FROM p) AS in_window,
            CASE WHEN o.occurred_at >= (SELECT window_from FROM p) THEN o.lines_gross_fen END AS gross,
@@ -149,16 +154,14 @@ o AS (
 agg AS (
     SELECT o.member_id,
            count(*) AS orders_total,
-           count(*) FILTER (WHERE o.day > (SELECT as_of FROM p) - 730) AS orders_two_years,
+           count(*) FILTER (WHERE o.occurred_at >= (SELECT two_years_from FROM p)) AS orders_two_years,
            count(*) FILTER (WHERE o.refunded_fen = 0) AS orders_without_refund,
            sum(o.net) AS total_spend,
            min(o.occurred_at) AS first_order_at,
            min((date_part('epoch', o.occurred_at) * 1000000)::bigint * 16
                + array_position({_CHANNEL_ARRAY}, o.channel::text)) AS first_key,
            max(o.occurred_at) AS last_order_at,
-           min(o.day) AS first_day,
-           max(o.day) AS last_day,
-           count(*) FILTER (WHERE o.day > (SELECT as_of FROM p) - 365) AS orders_365,
+           count(*) FILTER (WHERE o.occurred_at >= (SELECT year_from FROM p)) AS orders_365,
            count(*) FILTER (WHERE o.in_window) AS f,
            coalesce(sum(o.net) FILTER (WHERE o.in_window), 0) AS m,
            max(o.net) FILTER (WHERE o.in_window) AS largest,
@@ -167,9 +170,8 @@ agg AS (
            sum(o.discounted_gross) AS discounted_gross,
            sum(o.premium_gross) AS premium_gross,
            coalesce(bool_or(o.gift), false) AS gift,
-           min(o.day) FILTER (WHERE o.day >= (SELECT as_of FROM p) - CAST(:won_back_days AS integer)) AS return_day,
-           max(o.day) FILTER (WHERE o.day < (SELECT as_of FROM p) - CAST(:won_back_days AS integer))
-               AS before_return_day
+           min(o.occurred_at) FILTER (WHERE o.occurred_at >= (SELECT won_back_from FROM p)) AS return_at,
+           max(o.occurred_at) FILTER (WHERE o.occurred_at < (SELECT won_back_from FROM p)) AS before_return_at
     FROM o
     GROUP BY o.member_id
 ),
@@ -195,13 +197,16 @@ facts AS (
            coalesce(a.orders_two_years, 0) AS orders_two_years,
            coalesce(a.orders_without_refund, 0) AS orders_without_refund,
            coalesce(a.total_spend, 0) AS total_spend,
-           a.first_order_at, a.last_order_at, a.first_day, a.last_day, a.first_key,
+           a.first_order_at, a.last_order_at, a.first_key,
+           (a.first_order_at AT TIME ZONE 'Asia/Shanghai')::date AS first_day,
+           (a.last_order_at AT TIME ZONE 'Asia/Shanghai')::date AS last_day,
            coalesce(a.orders_365, 0) AS orders_365,
            coalesce(a.f, 0) AS f, coalesce(a.m, 0) AS m, a.largest,
            coalesce(a.discounted_orders, 0) AS discounted_orders,
            a.gross, a.discounted_gross, a.premium_gross, coalesce(a.gift, false) AS gift,
-           a.return_day, a.before_return_day,
-           (SELECT as_of FROM p) - a.last_day AS recency,
+           (a.return_at AT TIME ZONE 'Asia/Shanghai')::date AS return_day,
+           (a.before_return_at AT TIME ZONE 'Asia/Shanghai')::date AS before_return_day,
+           (SELECT as_of FROM p) - (a.last_order_at AT TIME ZONE 'Asia/Shanghai')::date AS recency,
            bh.last_visit_at, bh.last_cart_at, bh.followed_at, coalesce(bh.two_accounts, false) AS two_accounts,
            coalesce(bh.contest, false) AS contest, coalesce(bh.quiz, false) AS quiz,
            coalesce(bh.feedback, false) AS feedback, coalesce(bh.course, false) AS course,
