@@ -13,6 +13,7 @@ python -m bench --only insights [--insights-members 100000 --insights-orders 100
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import io
 import json
@@ -209,12 +210,29 @@ async def _previews(sessions: Any, previews: int) -> dict[str, list[float]]:
 
 
 async def measure_insights(database_url: str, *, members: int, orders: int, previews: int = 15) -> dict[str, float]:
-    """Seed, then side by side: Polars doing the same work (before the refresh: the first run's state), the
-    refresh, its re-run, Polars RFM-and-stages only (today's baseline), Polars doing the same work again (the
-    re-run's state) and the comparisons; previews; prints and returns the figures."""
+    """Seed, then `measure_seeded`."""
     print(f"P9 member intelligence: seeding {members:,} members / {orders:,} orders…", flush=True)
     seeded = await seed(database_url, members=members, orders=orders, as_of=AS_OF)
     print(f"    seeded in {seeded.seconds:.1f} s ({seeded.behaviour:,} behaviour events)", flush=True)
+    return await measure_seeded(database_url, previews=previews)
+
+
+# What the refresh wrote, so that a kept database measures a first run again (`--reset`).
+_RESET = (
+    "DELETE FROM members.outbox WHERE type = 'member.stage-changed'; DELETE FROM members.stage_transitions; "
+    "DELETE FROM members.member_insights; DELETE FROM members.insight_baselines"
+)
+
+
+async def measure_seeded(database_url: str, *, previews: int = 15, reset: bool = False) -> dict[str, float]:
+    """On a seeded database (`reset`: forget every refresh first), side by side: Polars doing the same work (before
+    the refresh: the first run's state), the refresh, its re-run, Polars RFM and stages only (the old baseline),
+    Polars doing the same work again (the re-run's state), the comparisons, the previews; prints and returns the
+    figures."""
+    if reset:
+        connection = await connect(database_url)
+        await connection.execute(_RESET)
+        await connection.close()
     engine = create_engine(database_url, pool_size=2)
     sessions = session_factory(engine)
     try:
@@ -290,3 +308,17 @@ async def measure_insights(database_url: str, *, members: int, orders: int, prev
 
 def run(database_url: str, *, members: int, orders: int) -> dict[str, float]:
     return asyncio.run(measure_insights(database_url, members=members, orders=orders))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure again on a database seeded earlier (a kept bench database, or `yutang_dev seed`)."""
+    parser = argparse.ArgumentParser(prog="python -m bench.insights", description=main.__doc__)
+    parser.add_argument("--database-url", required=True, help="postgresql+asyncpg://… of the seeded database")
+    parser.add_argument("--reset", action="store_true", help="delete every refresh's rows first (a first run again)")
+    args = parser.parse_args(argv)
+    asyncio.run(measure_seeded(args.database_url, reset=args.reset))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -103,11 +103,13 @@ async def extract(connection: Any, as_of: date) -> dict[str, pl.DataFrame]:
         new_columns=["member_id", "kind", "activity", "page", "at"],
         schema_overrides={"activity": pl.Utf8, "page": pl.Utf8},
     )
-    current = pl.read_csv(
-        texts["current"],
-        has_header=False,
-        new_columns=["member_id", "as_of", "stage", "since", "p_as_of", "p_stage", "p_since"],
-        schema_overrides=dict.fromkeys(("as_of", "since", "p_as_of", "p_since"), pl.Date) | {"p_stage": pl.Utf8},
+    current_names = ["member_id", "as_of", "stage", "since", "p_as_of", "p_stage", "p_since"]
+    current_types: dict[str, Any] = {"member_id": pl.Utf8, "stage": pl.Utf8, "p_stage": pl.Utf8}
+    current_types |= dict.fromkeys(("as_of", "since", "p_as_of", "p_since"), pl.Date)
+    current = (
+        pl.read_csv(texts["current"], has_header=False, new_columns=current_names, schema_overrides=current_types)
+        if texts["current"].getbuffer().nbytes
+        else pl.DataFrame(schema=current_types)  # no member refreshed yet
     )
     return {"orders": orders, "members": members, "behaviour": behaviour, "current": current}
 
