@@ -94,8 +94,9 @@ FROM per
 ON CONFLICT (as_of) DO NOTHING
 """  # noqa: S608
 
-# What a refresh sets on an existing row; a row whose values would not change is not rewritten (a re-run of the
-# same date then writes nothing: no dead tuples, no index or WAL traffic).
+# What a refresh sets on an existing row; a row whose values would not change is not written at all (it never
+# reaches the INSERT, so it is neither locked nor rewritten: a re-run of the same date writes nothing). The
+# ON CONFLICT clause repeats the test for a row written meanwhile by another transaction.
 _UPDATED = (
     "as_of",
     "stage",
@@ -130,6 +131,10 @@ _UPDATED = (
 _SET = ", ".join(f"{name} = excluded.{name}" for name in _UPDATED)
 _OLD = ", ".join(f"i.{name}" for name in _UPDATED)
 _NEW = ", ".join(f"excluded.{name}" for name in _UPDATED)
+_CURRENT = ", ".join(f"cur.{name} AS cur_{name}" for name in _UPDATED)  # the stored row, to skip it when unchanged
+_CURRENT_OF_STAGED = ", ".join(f"st.cur_{name}" for name in _UPDATED)
+_STORED = ", ".join(f"c.cur_{name}" for name in _UPDATED)
+_COMPUTED = ", ".join(f"c.{name}" for name in _UPDATED)
 
 REFRESH = f"""
 WITH {PARAMS},
@@ -267,13 +272,35 @@ scored AS (
     LEFT JOIN base b ON true
 ),
 staged AS (
-    SELECT s.*, cur.as_of AS cur_as_of,
+    SELECT s.*, {_CURRENT},
            CASE WHEN cur.as_of = (SELECT as_of FROM p) THEN cur.previous_as_of ELSE cur.as_of END AS prev_as_of,
            CASE WHEN cur.as_of = (SELECT as_of FROM p) THEN cur.previous_stage ELSE cur.stage END AS prev_stage,
            CASE WHEN cur.as_of = (SELECT as_of FROM p) THEN cur.previous_stage_since ELSE cur.stage_since END
                AS prev_since
     FROM scored s
     LEFT JOIN members.member_insights cur ON cur.member_id = s.member_id
+),
+computed AS (
+    SELECT st.member_id, (SELECT as_of FROM p) AS as_of, st.stage,
+           CASE WHEN st.stage = st.prev_stage THEN st.prev_since ELSE (SELECT as_of FROM p) END AS stage_since,
+           st.prev_as_of AS previous_as_of, st.prev_stage AS previous_stage, st.prev_since AS previous_stage_since,
+           st.recency AS recency_days, st.f AS frequency, st.m AS monetary_fen, st.r_score, st.f_score, st.m_score,
+           st.segment, st.largest AS largest_order_fen,
+           CASE WHEN st.gross > 0 THEN coalesce(st.discounted_gross, 0)::float8 / st.gross END AS discount_share,
+           CASE WHEN st.gross > 0 THEN coalesce(st.premium_gross, 0)::float8 / st.gross END AS premium_share,
+           st.orders_total, st.orders_two_years, st.orders_without_refund, st.total_spend AS total_spend_fen,
+           CASE WHEN st.orders_total > 0 THEN round(st.total_spend::numeric / st.orders_total)::bigint END
+               AS average_order_fen,
+           st.first_order_at,
+           ({_CHANNEL_ARRAY})[(st.first_key % 16)::int] AS first_order_channel,
+           st.last_order_at, st.last_visit_at, st.last_cart_at, st.followed_at,
+           CASE WHEN st.orders_total >= 2
+                THEN st.last_day + round((st.last_day - st.first_day)::numeric / (st.orders_total - 1))::int END
+               AS expected_repurchase_on,
+           st.consumer_types,
+           {_CURRENT_OF_STAGED}
+    FROM staged st
+    WHERE st.cur_as_of IS NULL OR st.cur_as_of <= (SELECT as_of FROM p)
 ),
 upserted AS (
     INSERT INTO members.member_insights AS i (
@@ -283,21 +310,9 @@ upserted AS (
         average_order_fen, first_order_at, first_order_channel, last_order_at, last_visit_at, last_cart_at,
         followed_at, expected_repurchase_on, consumer_types
     )
-    SELECT st.member_id, (SELECT as_of FROM p), st.stage,
-           CASE WHEN st.stage = st.prev_stage THEN st.prev_since ELSE (SELECT as_of FROM p) END,
-           st.prev_as_of, st.prev_stage, st.prev_since,
-           st.recency, st.f, st.m, st.r_score, st.f_score, st.m_score, st.segment, st.largest,
-           CASE WHEN st.gross > 0 THEN coalesce(st.discounted_gross, 0)::float8 / st.gross END,
-           CASE WHEN st.gross > 0 THEN coalesce(st.premium_gross, 0)::float8 / st.gross END,
-           st.orders_total, st.orders_two_years, st.orders_without_refund, st.total_spend,
-           CASE WHEN st.orders_total > 0 THEN round(st.total_spend::numeric / st.orders_total)::bigint END,
-           st.first_order_at,
-           ({_CHANNEL_ARRAY})[(st.first_key % 16)::int],
-           st.last_order_at, st.last_visit_at, st.last_cart_at, st.followed_at,
-           CASE WHEN st.orders_total >= 2
-                THEN st.last_day + round((st.last_day - st.first_day)::numeric / (st.orders_total - 1))::int END,
-           st.consumer_types
-    FROM staged st
+    SELECT c.member_id, {_COMPUTED}
+    FROM computed c
+    WHERE c.cur_as_of IS NULL OR ({_STORED}) IS DISTINCT FROM ({_COMPUTED})
     ON CONFLICT (member_id) DO UPDATE SET {_SET}
     WHERE i.as_of <= excluded.as_of
       AND ({_OLD}) IS DISTINCT FROM ({_NEW})
@@ -327,8 +342,7 @@ events AS (
     FROM moved mv
     RETURNING 1
 )
-SELECT (SELECT count(*) FROM staged st WHERE st.cur_as_of IS NULL OR st.cur_as_of <= (SELECT as_of FROM p))
-           AS members,
+SELECT (SELECT count(*) FROM computed) AS members,
        (SELECT count(*) FROM moved) AS moved,
        (SELECT count(*) FROM unmoved) AS unmoved,
        (SELECT count(*) FROM events) AS events
