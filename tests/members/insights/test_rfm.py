@@ -93,6 +93,33 @@ async def test_extra_indicators(engine: AsyncEngine) -> None:
     assert row["first_order_channel"] == "in_store"
 
 
+async def test_shares_of_orders_with_many_lines_and_the_line_summary_written_with_the_order(
+    engine: AsyncEngine,
+) -> None:
+    # given an order of five lines (beyond the inline comparison of the premium share) and one of a single line
+    buyer = await member(engine)
+    many = [line(100), line(3000, quantity=2, discounted=True), line(200), line(3000), line(50, category="gift_wrap")]
+    await order(engine, buyer, 5, paid=9350, lines=many)
+    await order(engine, buyer, 6, paid=100, lines=[line(100)])
+    # unit prices 100, 3000, 200, 3000, 50, 100 → percentile_disc(0.8) = 3000: premium spend 9000 of 9450
+    await refresh(engine)
+    row = await insight(engine, buyer)
+    assert row["premium_share"] == pytest.approx(9000 / 9450)
+    assert row["discount_share"] == pytest.approx(6000 / 9450)
+    assert "gifting" in row["consumer_types"]
+    async with engine.connect() as connection:
+        summary = (
+            await connection.execute(
+                text(
+                    "SELECT lines_gross_fen, lines_discounted_fen, gift_lines, line_prices_fen, line_amounts_fen "
+                    "FROM members.orders WHERE member_id = :m AND cardinality(line_prices_fen) = 5"
+                ),
+                {"m": buyer},
+            )
+        ).one()
+    assert tuple(summary) == (9350, 6000, True, [100, 3000, 200, 3000, 50], [100, 6000, 200, 3000, 50])
+
+
 async def test_the_same_as_of_twice_gives_the_same_stages_histories_and_no_new_events(engine: AsyncEngine) -> None:
     # given a member who was new on the first date and is at risk 100 days later
     member_id = await member(engine)

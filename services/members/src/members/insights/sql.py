@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from members.orders.models import SalesChannel
 
-# The first order's channel without sorting each member's orders: the minimum of (epoch ms × 16 + channel index).
+# The first order's channel without sorting each member's orders: the minimum of (epoch µs × 16 + channel index).
 CHANNELS = tuple(channel.value for channel in SalesChannel)
 _CHANNEL_ARRAY = "ARRAY[" + ", ".join(f"'{c}'" for c in CHANNELS) + "]::text[]"
 
@@ -31,12 +31,33 @@ def _in_shard(column: str) -> str:
     )
 
 
+_INLINE_LINES = 3  # orders with up to this many lines are summed without a subquery (nearly all of them)
+
+
+def _premium_gross(order: str) -> str:
+    """An order's line amount at or above the date's premium unit price, from its typed line arrays: inline
+    comparisons for short orders, an unnest for longer ones (a CASE evaluates its subquery only when reached)."""
+    premium = "(SELECT premium_unit_fen FROM base)"
+    prices, amounts = f"{order}.line_prices_fen", f"{order}.line_amounts_fen"
+    inline = " + ".join(
+        f"(CASE WHEN {prices}[{k}] >= {premium} THEN {amounts}[{k}] ELSE 0 END)" for k in range(1, _INLINE_LINES + 1)
+    )
+    longer = f"(SELECT coalesce(sum(x.a), 0) FROM unnest({prices}, {amounts}) AS x(u, a) WHERE x.u >= {premium})"  # noqa: S608
+    return f"(CASE WHEN cardinality({prices}) <= {_INLINE_LINES} THEN {inline} ELSE {longer} END)"
+
+
+# Day thresholds as instants (the start of a local day), so no order's local date is computed row by row: a
+# local date d > D exactly when the order is at or after the start of D + 1.
 PARAMS = """
 p AS (
     SELECT CAST(:as_of AS date) AS as_of,
            CAST(:until AS timestamptz) AS until,
            CAST(:window_from AS timestamptz) AS window_from,
-           CAST(:window_days AS integer) AS window_days
+           CAST(:window_days AS integer) AS window_days,
+           (CAST(:as_of AS date) - 729)::timestamp AT TIME ZONE 'Asia/Shanghai' AS two_years_from,
+           (CAST(:as_of AS date) - 364)::timestamp AT TIME ZONE 'Asia/Shanghai' AS year_from,
+           (CAST(:as_of AS date) - CAST(:won_back_days AS integer))::timestamp AT TIME ZONE 'Asia/Shanghai'
+               AS won_back_from
 )"""
 
 # Built from constants of this module only (no input reaches the text): bound parameters carry every value.
@@ -44,7 +65,7 @@ BASELINE = f"""
 WITH {PARAMS},
 per AS (
     SELECT o.member_id,
-           (SELECT as_of FROM p) - max((o.occurred_at AT TIME ZONE 'Asia/Shanghai')::date) AS r,
+           (SELECT as_of FROM p) - (max(o.occurred_at) AT TIME ZONE 'Asia/Shanghai')::date AS r,
            count(*) AS f,
            sum(o.paid_fen - o.refunded_fen) AS m
     FROM members.orders o
@@ -54,7 +75,7 @@ per AS (
 ),
 premium AS (
     SELECT percentile_disc(0.8) WITHIN GROUP (ORDER BY l.unit_price_fen) AS fen
-    FROM members.orders o, jsonb_to_recordset(o.lines) AS l(unit_price_fen bigint)
+    FROM members.orders o, unnest(o.line_prices_fen) AS l(unit_price_fen)
     WHERE o.occurred_at >= (SELECT window_from FROM p) AND o.occurred_at < (SELECT until FROM p)
       AND o.refunded_fen < o.paid_fen
 )
@@ -73,6 +94,48 @@ FROM per
 ON CONFLICT (as_of) DO NOTHING
 """  # noqa: S608
 
+# What a refresh sets on an existing row; a row whose values would not change is not written at all (it never
+# reaches the INSERT, so it is neither locked nor rewritten: a re-run of the same date writes nothing). The
+# ON CONFLICT clause repeats the test for a row written meanwhile by another transaction.
+_UPDATED = (
+    "as_of",
+    "stage",
+    "stage_since",
+    "previous_as_of",
+    "previous_stage",
+    "previous_stage_since",
+    "recency_days",
+    "frequency",
+    "monetary_fen",
+    "r_score",
+    "f_score",
+    "m_score",
+    "segment",
+    "largest_order_fen",
+    "discount_share",
+    "premium_share",
+    "orders_total",
+    "orders_two_years",
+    "orders_without_refund",
+    "total_spend_fen",
+    "average_order_fen",
+    "first_order_at",
+    "first_order_channel",
+    "last_order_at",
+    "last_visit_at",
+    "last_cart_at",
+    "followed_at",
+    "expected_repurchase_on",
+    "consumer_types",
+)
+_SET = ", ".join(f"{name} = excluded.{name}" for name in _UPDATED)
+_OLD = ", ".join(f"i.{name}" for name in _UPDATED)
+_NEW = ", ".join(f"excluded.{name}" for name in _UPDATED)
+_CURRENT = ", ".join(f"cur.{name} AS cur_{name}" for name in _UPDATED)  # the stored row, to skip it when unchanged
+_CURRENT_OF_STAGED = ", ".join(f"st.cur_{name}" for name in _UPDATED)
+_STORED = ", ".join(f"c.cur_{name}" for name in _UPDATED)
+_COMPUTED = ", ".join(f"c.{name}" for name in _UPDATED)
+
 REFRESH = f"""
 WITH {PARAMS},
 base AS (SELECT * FROM members.insight_baselines WHERE as_of = (SELECT as_of FROM p)),
@@ -84,36 +147,26 @@ scope AS (
 ),
 o AS (
     SELECT o.member_id, o.occurred_at, o.channel, o.refunded_fen, o.discount_fen,
-           (o.occurred_at AT TIME ZONE 'Asia/Shanghai')::date AS day,
            o.paid_fen - o.refunded_fen AS net,
            o.occurred_at >= (SELECT window_from FROM p) AS in_window,
-           l.gross, l.discounted_gross, l.premium_gross, l.gift
+           CASE WHEN o.occurred_at >= (SELECT window_from FROM p) THEN o.lines_gross_fen END AS gross,
+           CASE WHEN o.occurred_at >= (SELECT window_from FROM p) THEN o.lines_discounted_fen END AS discounted_gross,
+           CASE WHEN o.occurred_at >= (SELECT window_from FROM p) THEN {_premium_gross("o")} END AS premium_gross,
+           o.occurred_at >= (SELECT window_from FROM p) AND o.gift_lines AS gift
     FROM members.orders o
-    CROSS JOIN LATERAL (
-        SELECT sum(x.quantity * x.unit_price_fen) AS gross,
-               sum(x.quantity * x.unit_price_fen) FILTER (WHERE x.discounted) AS discounted_gross,
-               sum(x.quantity * x.unit_price_fen) FILTER (
-                   WHERE x.unit_price_fen >= (SELECT premium_unit_fen FROM base)) AS premium_gross,
-               bool_or(x.category IN ('gift_card', 'gift_wrap')) AS gift
-        FROM jsonb_to_recordset(
-            CASE WHEN o.occurred_at >= (SELECT window_from FROM p) THEN o.lines ELSE '[]'::jsonb END
-        ) AS x(quantity bigint, unit_price_fen bigint, discounted boolean, category text)
-    ) l
     WHERE o.occurred_at < (SELECT until FROM p) AND o.refunded_fen < o.paid_fen AND {_in_shard("o.member_id")}
 ),
 agg AS (
     SELECT o.member_id,
            count(*) AS orders_total,
-           count(*) FILTER (WHERE o.day > (SELECT as_of FROM p) - 730) AS orders_two_years,
+           count(*) FILTER (WHERE o.occurred_at >= (SELECT two_years_from FROM p)) AS orders_two_years,
            count(*) FILTER (WHERE o.refunded_fen = 0) AS orders_without_refund,
            sum(o.net) AS total_spend,
            min(o.occurred_at) AS first_order_at,
-           min((extract(epoch FROM o.occurred_at) * 1000)::bigint * 16
+           min((date_part('epoch', o.occurred_at) * 1000000)::bigint * 16
                + array_position({_CHANNEL_ARRAY}, o.channel::text)) AS first_key,
            max(o.occurred_at) AS last_order_at,
-           min(o.day) AS first_day,
-           max(o.day) AS last_day,
-           count(*) FILTER (WHERE o.day > (SELECT as_of FROM p) - 365) AS orders_365,
+           count(*) FILTER (WHERE o.occurred_at >= (SELECT year_from FROM p)) AS orders_365,
            count(*) FILTER (WHERE o.in_window) AS f,
            coalesce(sum(o.net) FILTER (WHERE o.in_window), 0) AS m,
            max(o.net) FILTER (WHERE o.in_window) AS largest,
@@ -122,9 +175,8 @@ agg AS (
            sum(o.discounted_gross) AS discounted_gross,
            sum(o.premium_gross) AS premium_gross,
            coalesce(bool_or(o.gift), false) AS gift,
-           min(o.day) FILTER (WHERE o.day >= (SELECT as_of FROM p) - CAST(:won_back_days AS integer)) AS return_day,
-           max(o.day) FILTER (WHERE o.day < (SELECT as_of FROM p) - CAST(:won_back_days AS integer))
-               AS before_return_day
+           min(o.occurred_at) FILTER (WHERE o.occurred_at >= (SELECT won_back_from FROM p)) AS return_at,
+           max(o.occurred_at) FILTER (WHERE o.occurred_at < (SELECT won_back_from FROM p)) AS before_return_at
     FROM o
     GROUP BY o.member_id
 ),
@@ -133,7 +185,8 @@ beh AS (
            max(b.occurred_at) FILTER (WHERE b.kind = 'visit') AS last_visit_at,
            max(b.occurred_at) FILTER (WHERE b.kind = 'add_to_cart') AS last_cart_at,
            min(b.occurred_at) FILTER (WHERE b.kind = 'follow_official_account') AS followed_at,
-           count(DISTINCT b.page) FILTER (WHERE b.kind = 'follow_official_account') AS accounts,
+           (min(b.page) FILTER (WHERE b.kind = 'follow_official_account')
+               < max(b.page) FILTER (WHERE b.kind = 'follow_official_account')) AS two_accounts,
            coalesce(bool_or(b.activity LIKE 'contest%'), false) AS contest,
            coalesce(bool_or(b.activity LIKE 'quiz%' OR b.activity LIKE 'new_product%'), false) AS quiz,
            coalesce(bool_or(b.activity LIKE 'feedback%'), false) AS feedback,
@@ -149,14 +202,17 @@ facts AS (
            coalesce(a.orders_two_years, 0) AS orders_two_years,
            coalesce(a.orders_without_refund, 0) AS orders_without_refund,
            coalesce(a.total_spend, 0) AS total_spend,
-           a.first_order_at, a.last_order_at, a.first_day, a.last_day, a.first_key,
+           a.first_order_at, a.last_order_at, a.first_key,
+           (a.first_order_at AT TIME ZONE 'Asia/Shanghai')::date AS first_day,
+           (a.last_order_at AT TIME ZONE 'Asia/Shanghai')::date AS last_day,
            coalesce(a.orders_365, 0) AS orders_365,
            coalesce(a.f, 0) AS f, coalesce(a.m, 0) AS m, a.largest,
            coalesce(a.discounted_orders, 0) AS discounted_orders,
            a.gross, a.discounted_gross, a.premium_gross, coalesce(a.gift, false) AS gift,
-           a.return_day, a.before_return_day,
-           (SELECT as_of FROM p) - a.last_day AS recency,
-           bh.last_visit_at, bh.last_cart_at, bh.followed_at, coalesce(bh.accounts, 0) AS accounts,
+           (a.return_at AT TIME ZONE 'Asia/Shanghai')::date AS return_day,
+           (a.before_return_at AT TIME ZONE 'Asia/Shanghai')::date AS before_return_day,
+           (SELECT as_of FROM p) - (a.last_order_at AT TIME ZONE 'Asia/Shanghai')::date AS recency,
+           bh.last_visit_at, bh.last_cart_at, bh.followed_at, coalesce(bh.two_accounts, false) AS two_accounts,
            coalesce(bh.contest, false) AS contest, coalesce(bh.quiz, false) AS quiz,
            coalesce(bh.feedback, false) AS feedback, coalesce(bh.course, false) AS course,
            coalesce(bh.bring_friend, false) AS bring_friend
@@ -207,7 +263,7 @@ scored AS (
                          AND f.f <= 1 THEN 'undecided' END,
                CASE WHEN f.source_channel = 'short_video_live' THEN 'seeded' END,
                CASE WHEN f.gift THEN 'gifting' END,
-               CASE WHEN f.feedback OR f.accounts >= 2 THEN 'circle' END,
+               CASE WHEN f.feedback OR f.two_accounts THEN 'circle' END,
                CASE WHEN f.course THEN 'anxious' END,
                CASE WHEN f.bring_friend OR f.source_channel IN ('referral_campaign', 'friend_invite')
                     THEN 'spreader' END
@@ -216,13 +272,35 @@ scored AS (
     LEFT JOIN base b ON true
 ),
 staged AS (
-    SELECT s.*,
+    SELECT s.*, {_CURRENT},
            CASE WHEN cur.as_of = (SELECT as_of FROM p) THEN cur.previous_as_of ELSE cur.as_of END AS prev_as_of,
            CASE WHEN cur.as_of = (SELECT as_of FROM p) THEN cur.previous_stage ELSE cur.stage END AS prev_stage,
            CASE WHEN cur.as_of = (SELECT as_of FROM p) THEN cur.previous_stage_since ELSE cur.stage_since END
                AS prev_since
     FROM scored s
     LEFT JOIN members.member_insights cur ON cur.member_id = s.member_id
+),
+computed AS (
+    SELECT st.member_id, (SELECT as_of FROM p) AS as_of, st.stage,
+           CASE WHEN st.stage = st.prev_stage THEN st.prev_since ELSE (SELECT as_of FROM p) END AS stage_since,
+           st.prev_as_of AS previous_as_of, st.prev_stage AS previous_stage, st.prev_since AS previous_stage_since,
+           st.recency AS recency_days, st.f AS frequency, st.m AS monetary_fen, st.r_score, st.f_score, st.m_score,
+           st.segment, st.largest AS largest_order_fen,
+           CASE WHEN st.gross > 0 THEN coalesce(st.discounted_gross, 0)::float8 / st.gross END AS discount_share,
+           CASE WHEN st.gross > 0 THEN coalesce(st.premium_gross, 0)::float8 / st.gross END AS premium_share,
+           st.orders_total, st.orders_two_years, st.orders_without_refund, st.total_spend AS total_spend_fen,
+           CASE WHEN st.orders_total > 0 THEN round(st.total_spend::numeric / st.orders_total)::bigint END
+               AS average_order_fen,
+           st.first_order_at,
+           ({_CHANNEL_ARRAY})[(st.first_key % 16)::int] AS first_order_channel,
+           st.last_order_at, st.last_visit_at, st.last_cart_at, st.followed_at,
+           CASE WHEN st.orders_total >= 2
+                THEN st.last_day + round((st.last_day - st.first_day)::numeric / (st.orders_total - 1))::int END
+               AS expected_repurchase_on,
+           st.consumer_types,
+           {_CURRENT_OF_STAGED}
+    FROM staged st
+    WHERE st.cur_as_of IS NULL OR st.cur_as_of <= (SELECT as_of FROM p)
 ),
 upserted AS (
     INSERT INTO members.member_insights AS i (
@@ -232,36 +310,12 @@ upserted AS (
         average_order_fen, first_order_at, first_order_channel, last_order_at, last_visit_at, last_cart_at,
         followed_at, expected_repurchase_on, consumer_types
     )
-    SELECT st.member_id, (SELECT as_of FROM p), st.stage,
-           CASE WHEN st.stage = st.prev_stage THEN st.prev_since ELSE (SELECT as_of FROM p) END,
-           st.prev_as_of, st.prev_stage, st.prev_since,
-           st.recency, st.f, st.m, st.r_score, st.f_score, st.m_score, st.segment, st.largest,
-           CASE WHEN st.gross > 0 THEN coalesce(st.discounted_gross, 0)::float8 / st.gross END,
-           CASE WHEN st.gross > 0 THEN coalesce(st.premium_gross, 0)::float8 / st.gross END,
-           st.orders_total, st.orders_two_years, st.orders_without_refund, st.total_spend,
-           CASE WHEN st.orders_total > 0 THEN round(st.total_spend::numeric / st.orders_total)::bigint END,
-           st.first_order_at,
-           ({_CHANNEL_ARRAY})[(st.first_key % 16)::int],
-           st.last_order_at, st.last_visit_at, st.last_cart_at, st.followed_at,
-           CASE WHEN st.orders_total >= 2
-                THEN st.last_day + round((st.last_day - st.first_day)::numeric / (st.orders_total - 1))::int END,
-           st.consumer_types
-    FROM staged st
-    ON CONFLICT (member_id) DO UPDATE SET
-        as_of = excluded.as_of, stage = excluded.stage, stage_since = excluded.stage_since,
-        previous_as_of = excluded.previous_as_of, previous_stage = excluded.previous_stage,
-        previous_stage_since = excluded.previous_stage_since, recency_days = excluded.recency_days,
-        frequency = excluded.frequency, monetary_fen = excluded.monetary_fen, r_score = excluded.r_score,
-        f_score = excluded.f_score, m_score = excluded.m_score, segment = excluded.segment,
-        largest_order_fen = excluded.largest_order_fen, discount_share = excluded.discount_share,
-        premium_share = excluded.premium_share, orders_total = excluded.orders_total,
-        orders_two_years = excluded.orders_two_years, orders_without_refund = excluded.orders_without_refund,
-        total_spend_fen = excluded.total_spend_fen, average_order_fen = excluded.average_order_fen,
-        first_order_at = excluded.first_order_at, first_order_channel = excluded.first_order_channel,
-        last_order_at = excluded.last_order_at, last_visit_at = excluded.last_visit_at,
-        last_cart_at = excluded.last_cart_at, followed_at = excluded.followed_at,
-        expected_repurchase_on = excluded.expected_repurchase_on, consumer_types = excluded.consumer_types
+    SELECT c.member_id, {_COMPUTED}
+    FROM computed c
+    WHERE c.cur_as_of IS NULL OR ({_STORED}) IS DISTINCT FROM ({_COMPUTED})
+    ON CONFLICT (member_id) DO UPDATE SET {_SET}
     WHERE i.as_of <= excluded.as_of
+      AND ({_OLD}) IS DISTINCT FROM ({_NEW})
     RETURNING i.member_id, i.stage, i.previous_stage
 ),
 moved AS (
@@ -288,7 +342,7 @@ events AS (
     FROM moved mv
     RETURNING 1
 )
-SELECT (SELECT count(*) FROM upserted) AS members,
+SELECT (SELECT count(*) FROM computed) AS members,
        (SELECT count(*) FROM moved) AS moved,
        (SELECT count(*) FROM unmoved) AS unmoved,
        (SELECT count(*) FROM events) AS events

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -73,7 +74,12 @@ def _at(*, default: bool = False) -> Column[Any]:
 class Order(Model, table=True):
     """A purchase (消费记录). `refunded_fen` only grows, under a row lock, and never passes `paid_fen`; `lines` is
     the JSON array of the order's lines as recorded; `content_hash` identifies what the client sent, so a
-    replay is told from a conflicting reuse of the id."""
+    replay is told from a conflicting reuse of the id.
+
+    The line summary (`lines_gross_fen`, `lines_discounted_fen`, `gift_lines`, `line_prices_fen`,
+    `line_amounts_fen`: quantity × unit price per line, in line order) is written from `lines` by the trigger
+    `summarise_lines` (migration 3c9e1f4a7b21) on every insert, whoever writes, so the insights refresh reads
+    typed columns instead of parsing JSON; whatever a writer sends for them is replaced."""
 
     __tablename__ = "orders"
     __table_args__ = (
@@ -100,6 +106,11 @@ class Order(Model, table=True):
     discount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
     refunded_fen: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
     lines: list[dict[str, Any]] = Field(sa_column=Column(JSONB, nullable=False))
+    lines_gross_fen: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    lines_discounted_fen: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    gift_lines: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    line_prices_fen: list[int] = Field(default_factory=list, sa_column=Column(ARRAY(BigInteger), nullable=False))
+    line_amounts_fen: list[int] = Field(default_factory=list, sa_column=Column(ARRAY(BigInteger), nullable=False))
     occurred_at: datetime = Field(sa_column=_at())
     earns_points: bool = Field(sa_column=Column(Boolean, nullable=False))
     imported: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default="false"))

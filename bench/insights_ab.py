@@ -1,0 +1,100 @@
+"""Before / after of the refresh statements on one seeded database: the statements of an older commit (read with
+`git show`) against the current ones, alternating, each in a rolled-back transaction from an empty
+`member_insights`: baseline + refresh (a first run), then the refresh again (a re-run). Prints wall seconds and
+the PostgreSQL backend's CPU seconds (user + system from /proc/<pid>/stat; the database must run on this machine).
+
+python -m bench.insights_ab --database-url URL [--before ec2ce6c] [--rounds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import time
+from datetime import date
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from sqlalchemy import text
+
+from members.insights import sql as current_sql
+from members.insights.service import refresh_params
+from yutang_shared.db import create_engine, session_factory
+
+AS_OF = date(2026, 11, 30)
+SQL_PATH = "services/members/src/members/insights/sql.py"
+RESET = (
+    "DELETE FROM members.outbox WHERE type = 'member.stage-changed'",
+    "DELETE FROM members.stage_transitions",
+    "DELETE FROM members.member_insights",
+    "DELETE FROM members.insight_baselines",
+)
+
+
+def statements_of(commit: str) -> ModuleType:
+    """The insights SQL module as it was at `commit`."""
+    root = Path(__file__).resolve().parent.parent
+    source = subprocess.run(
+        ["git", "show", f"{commit}:{SQL_PATH}"], cwd=root, check=True, capture_output=True, text=True
+    ).stdout
+    module = ModuleType(f"insights_sql_{commit}")
+    exec(compile(source, f"{commit}:{SQL_PATH}", "exec"), module.__dict__)  # noqa: S102 (our own history)
+    return module
+
+
+def backend_cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _one(sessions: Any, statements: ModuleType) -> tuple[float, float, float, float]:
+    """(first run wall, CPU, re-run wall, CPU), rolled back."""
+    params = refresh_params(AS_OF, 0, 1)
+    async with sessions() as session:
+        for statement in RESET:
+            await session.execute(text(statement))
+        pid = (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        await session.execute(text("SET LOCAL work_mem = '256MB'"))
+        marks = [(time.perf_counter(), backend_cpu(pid))]
+        await session.execute(text(statements.BASELINE), params)
+        await session.execute(text(statements.REFRESH), params)
+        marks.append((time.perf_counter(), backend_cpu(pid)))
+        await session.execute(text(statements.REFRESH), params)
+        marks.append((time.perf_counter(), backend_cpu(pid)))
+        await session.rollback()
+    (w0, c0), (w1, c1), (w2, c2) = marks
+    return w1 - w0, c1 - c0, w2 - w1, c2 - c1
+
+
+async def measure(database_url: str, before: str, rounds: int) -> None:
+    engine = create_engine(database_url, pool_size=1)
+    sessions = session_factory(engine)
+    variants = (("before", statements_of(before)), ("after", current_sql))
+    try:
+        for round_ in range(1, rounds + 1):
+            for name, statements in variants:
+                first, first_cpu, again, again_cpu = await _one(sessions, statements)
+                print(
+                    f"round {round_} {name:6}: first run {first:6.2f} s wall {first_cpu:6.2f} s CPU; re-run "
+                    f"{again:6.2f} s wall {again_cpu:6.2f} s CPU; load {os.getloadavg()[0]:.1f}",
+                    flush=True,
+                )
+    finally:
+        await engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.insights_ab", description=__doc__)
+    parser.add_argument("--database-url", required=True, help="postgresql+asyncpg://… of a seeded database")
+    parser.add_argument("--before", default="ec2ce6c", help="the commit whose statements are 'before'")
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args(argv)
+    asyncio.run(measure(args.database_url, args.before, args.rounds))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
