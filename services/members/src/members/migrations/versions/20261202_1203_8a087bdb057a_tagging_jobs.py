@@ -1,7 +1,7 @@
 """tagging jobs
 
 Revision ID: 8a087bdb057a
-Revises: ba45bdab5d1f
+Revises: 3c9e1f4a7b21
 Create Date: 2026-12-02 12:03:15.188723+00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "8a087bdb057a"
-down_revision: str | None = "ba45bdab5d1f"
+down_revision: str | None = "3c9e1f4a7b21"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
