@@ -128,6 +128,9 @@ class Consumer(Generic[U]):
         log.info("consumer started", extra={"consumer": self.durable, "subjects": self.subscription.subjects()})
         try:
             while True:
+                # A cancellation the client lost: nats-py's fetch can answer it with its own TimeoutError (and
+                # Python 3.11's wait_for can drop it), and this loop would then fetch on for ever.
+                reraise_if_cancelled()
                 try:
                     messages = await subscription.fetch(self.fetch_batch, timeout=self.fetch_timeout)
                 except nats.errors.TimeoutError:
