@@ -77,6 +77,7 @@ class Relay:
     async def _loop(self, listener: Any) -> None:
         """Batches until the listening connection is lost (then `run` listens again)."""
         while not listener.is_closed():
+            reraise_if_cancelled()  # one the NATS client or Python 3.11's wait_for lost: stop anyway
             self._wake.clear()
             if await self.publish_batch() < self.batch:
                 with contextlib.suppress(TimeoutError):
