@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import secrets
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -17,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from yutang_dev.sql import libpq_url
+from yutang_shared.ids import uuid7
 
 CHUNK_BYTES = 1 << 20
 LOCK_WAIT = "5s"
@@ -153,14 +153,11 @@ def copied(status: str) -> int:
 
 
 def uuid7_prefix() -> str:
-    """The first 22 hex digits of a run's UUIDv7s: the millisecond timestamp, the version, 34 random bits and the
-    variant. An import appends the row's line number as 10 hex digits (RFC 9562 6.2 method 1, a counter): unique
-    within the run, ascending (new rows land at the right end of the primary key), and a fraction of
-    gen_random_uuid's 3.5 µs a row."""
-    millis = time.time_ns() // 1_000_000
-    rand = secrets.randbits(34)
-    rand_a, variant, rand_b = rand >> 22, 0x8 | ((rand >> 20) & 0x3), rand & 0xFFFFF
-    return f"{millis:012x}7{rand_a:03x}{variant:x}{rand_b:05x}"
+    """The first 22 hex digits of a run's UUIDv7s (`yutang_shared.ids.uuid7`: the millisecond timestamp, the version,
+    the counter's high bits and the variant). An import appends the row's line number as 10 hex digits (RFC 9562
+    6.2 method 1, a counter): unique within the run, ascending (new rows land at the right end of the primary key),
+    and a fraction of gen_random_uuid's 3.5 µs a row."""
+    return uuid7().hex[:22]
 
 
 def staging_name(kind: str) -> str:
