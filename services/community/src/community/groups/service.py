@@ -216,7 +216,6 @@ async def activate_group(
         await uow.tasks.close_open(
             kind=TaskKind.CREATE_GROUP,
             group_id=group.id,
-            member_id=None,
             status=TaskStatus.DONE,
             outcome=f"opened as {chat}",
         )

@@ -23,6 +23,7 @@ from community.memberships.errors import GroupFull, GroupNotFound, NotAMember, Q
 from community.memberships.models import QR_CHANNELS, GroupMembership, GroupRole, JoinChannel
 from community.memberships.views import Joining, MembershipView, Synced
 from community.models import OUTBOX
+from community.tasks.models import TaskKind, TaskStatus
 from community.uow import CommunityUnitOfWork
 from yutang_shared.outbox import Event, record
 
@@ -169,7 +170,13 @@ async def _close_moves_of_joiners(uow: CommunityUnitOfWork, group: Group, joined
     """Members who joined a buffer group on their own took the sunset notice's offer: their open move tasks into
     it are done, so no staff member moves them again."""
     if joined and group.type == GroupType.BUFFER.value:
-        await uow.tasks.close_moves_into(group.id, joined, "the member joined the buffer group themselves")
+        await uow.tasks.close_open(
+            kind=TaskKind.MOVE_TO_BUFFER,
+            status=TaskStatus.DONE,
+            outcome="the member joined the buffer group themselves",
+            target_group_id=group.id,
+            member_ids=joined,
+        )
 
 
 async def sync_group_members(

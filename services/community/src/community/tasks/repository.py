@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -99,31 +100,25 @@ class TaskRepository:
         await self.session.flush()
 
     async def close_open(
-        self, *, kind: TaskKind, group_id: uuid.UUID, member_id: uuid.UUID | None, status: TaskStatus, outcome: str
+        self,
+        *,
+        kind: TaskKind,
+        status: TaskStatus,
+        outcome: str,
+        group_id: uuid.UUID | None = None,
+        target_group_id: uuid.UUID | None = None,
+        member_ids: Sequence[uuid.UUID] | None = None,
     ) -> int:
-        """Close every open task of this kind for the group (and member); how many."""
+        """Close every open task of this kind for the group or target group given (and these members); how many."""
         statement = update(OperatorTask).where(
-            col(OperatorTask.kind) == kind.value,
-            col(OperatorTask.group_id) == group_id,
-            col(OperatorTask.status) == TaskStatus.OPEN.value,
+            col(OperatorTask.kind) == kind.value, col(OperatorTask.status) == TaskStatus.OPEN.value
         )
-        if member_id is not None:
-            statement = statement.where(col(OperatorTask.member_id) == member_id)
+        for column, value in ((OperatorTask.group_id, group_id), (OperatorTask.target_group_id, target_group_id)):
+            if value is not None:
+                statement = statement.where(col(column) == value)
+        if member_ids is not None:
+            statement = statement.where(col(OperatorTask.member_id).in_(member_ids))
         statement = statement.values(status=status.value, outcome=outcome, closed_at=func.now())
-        return (await self.session.execute(statement)).rowcount  # type: ignore[attr-defined, no-any-return]
-
-    async def close_moves_into(self, target_group_id: uuid.UUID, member_ids: list[uuid.UUID], outcome: str) -> int:
-        """Close, done, these members' open move tasks into this group (they got there another way); how many."""
-        statement = (
-            update(OperatorTask)
-            .where(
-                col(OperatorTask.kind) == TaskKind.MOVE_TO_BUFFER.value,
-                col(OperatorTask.target_group_id) == target_group_id,
-                col(OperatorTask.member_id).in_(member_ids),
-                col(OperatorTask.status) == TaskStatus.OPEN.value,
-            )
-            .values(status=TaskStatus.DONE.value, outcome=outcome, closed_at=func.now())
-        )
         return (await self.session.execute(statement)).rowcount  # type: ignore[attr-defined, no-any-return]
 
     async def expire(self, as_of: date) -> int:

@@ -157,7 +157,7 @@ async def review_batch(
                     await uow.tasks.close_open(
                         kind=TaskKind.WARN_MEMBER,
                         group_id=group_id,
-                        member_id=member_id,
+                        member_ids=[member_id],
                         status=TaskStatus.SKIPPED,
                         outcome="qualifies again",
                     )
