@@ -39,16 +39,19 @@ def _ratio(results: Mapping[str, list[Run]], value: str, baseline: str) -> float
     )
 
 
-def bound_lines(results: Mapping[str, list[Run]], pairs: Sequence[tuple[str, str, str]], typename: str) -> list[str]:
-    """For each (label, value key, baseline key): the CPU of both sides, the bound it sets on the ratio of their
-    rates, the measured ratio; then each scenario's caps (all cores, busiest single process)."""
+def bound_lines(
+    results: Mapping[str, list[Run]], pairs: Sequence[tuple[str, str, str, tuple[str, ...]]], typename: str
+) -> list[str]:
+    """For each (label, value key, baseline key, processes): the CPU of both sides, the bound it sets on the ratio
+    of their rates, the measured ratio, and the bound if `processes` (the subgraph doing the work) cost nothing;
+    then each scenario's caps (all cores, busiest single process)."""
     cores = os.cpu_count() or 1
     every = (*STACK, CLIENT)
     lines = [
         f"{'ratio (CPU ms per request: value ÷ baseline)':<58} {'stack':>15} {'bound':>6} "
         f"{'+ load gen.':>15} {'bound':>6} {'measured':>9}"
     ]
-    for label, value, baseline in pairs:
+    for label, value, baseline, free in pairs:
         for settled in (False, True) if results[value][0].cpu_settled else (False,):
             stack = cpu_ms(results[value], STACK, settled=settled), cpu_ms(results[baseline], STACK, settled=settled)
             full = cpu_ms(results[value], every, settled=settled), cpu_ms(results[baseline], every, settled=settled)
@@ -57,12 +60,14 @@ def bound_lines(results: Mapping[str, list[Run]], pairs: Sequence[tuple[str, str
                 f"{('  the same, events applied' if settled else label):<58} {stack[0]:7.2f}÷{stack[1]:<6.2f} "
                 f"{stack[1] / stack[0]:5.2f}× {full[0]:7.2f}÷{full[1]:<6.2f} {full[1] / full[0]:5.2f}×{measured}"
             )
+        if free:
+            lines.append(_without(results, value, baseline, free))
         if typename in results and value == pairs[0][1]:
             lines.append(_gateway_alone(results, baseline, typename))
     lines.append(
         f"caps on a rate: {cores} cores ÷ CPU of stack and load generator; 1 ÷ CPU of the busiest single process"
     )
-    for _, value, baseline in pairs:
+    for _, value, baseline, _free in pairs:
         for key in (value, baseline):
             name, ms = busiest(results[key])
             total = cpu_ms(results[key], every)
@@ -81,4 +86,17 @@ def _gateway_alone(results: Mapping[str, list[Run]], baseline: str, typename: st
         f"{'  the same if the gateway cost only its { __typename } CPU':<58} "
         f"{direct + gateway:7.2f}÷{direct:<6.2f} {direct / (direct + gateway):5.2f}× "
         f"{full + gateway:7.2f}÷{full:<6.2f} {full / (full + gateway):5.2f}×"
+    )
+
+
+def _without(results: Mapping[str, list[Run]], value: str, baseline: str, free: tuple[str, ...]) -> str:
+    """The bound if `free` cost no CPU at all and every other process what it measured: what the rest of the path
+    (the gateway, PostgreSQL, the events, the load generator) allows whatever those subgraphs do."""
+    rest = [name for name in STACK if name not in free]
+    stack = cpu_ms(results[value], rest), cpu_ms(results[baseline], STACK)
+    full = cpu_ms(results[value], (*rest, CLIENT)), cpu_ms(results[baseline], (*STACK, CLIENT))
+    label = f"  the same if {' and '.join(free)} cost nothing"
+    return (
+        f"{label:<58} {stack[0]:7.2f}÷{stack[1]:<6.2f} {stack[1] / stack[0]:5.2f}× "
+        f"{full[0]:7.2f}÷{full[1]:<6.2f} {full[1] / full[0]:5.2f}×"
     )

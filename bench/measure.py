@@ -416,9 +416,9 @@ def report(results: Mapping[str, list[Run]], scenarios: Sequence[Scenario], sett
     print("CPU bound: with every core busy a rate is at most cores ÷ CPU per request, so a ratio of two rates is at")
     print("most the inverse ratio of their CPU (bench/bound.py; medians of the rounds)")
     pairs = [
-        (f"federated ÷ direct req/s, {settings.many} clients", "fed16", "dir16"),
-        (f"adjustPoints ÷ raw writes/s, {settings.many} clients", "adj", "rawadj"),
-        (f"adjustPointsBatch ×{settings.batch_size} ÷ raw batched writes/s", "batch", "rawbatch"),
+        (f"federated ÷ direct req/s, {settings.many} clients", "fed16", "dir16", ("loyalty", "community")),
+        (f"adjustPoints ÷ raw writes/s, {settings.many} clients", "adj", "rawadj", ("loyalty",)),
+        (f"adjustPointsBatch ×{settings.batch_size} ÷ raw batched writes/s", "batch", "rawbatch", ("loyalty",)),
     ]
     for line in bound_lines(results, pairs, typename="tn16"):
         print(f"  {line}")

@@ -78,3 +78,37 @@ async def test_a_batch_with_a_failing_event_writes_nothing_and_leaves_the_messag
     assert outcomes == ["applied", "dead-lettered", "applied"]
     assert await count(events_engine, DirectoryMember) == 2
     assert await count(events_engine, INBOX) == 2
+
+
+async def test_a_batch_applies_each_event_once_beside_earlier_claims_and_copies_in_the_same_fetch(
+    sessions: SessionFactory, events_engine: AsyncEngine, js: JetStreamContext
+) -> None:
+    # given: four events, the first already applied one by one, the third on the bus twice in the same fetch
+    applied: list[uuid.UUID] = []
+
+    async def counting(uow: LoyaltyUnitOfWork, event: Event) -> None:
+        applied.append(event.id)
+        await on_member_registered(uow, event)
+
+    subscription = Subscription(
+        name="directory", source="members", handlers={"member.registered": counting}, together=True
+    )
+    consumer = loyalty_directory(sessions, js, subscription, fetch_timeout=0.5)
+    await consumer.ensure()
+    events = [registered(uuid.uuid4()) for _ in range(4)]
+    await publish(js, events[0])
+    pulled = await js.pull_subscribe_bind(durable=consumer.durable, stream=consumer.stream)
+    (first,) = await pulled.fetch(1, timeout=2)
+    assert await consumer.handle(first) == "applied"
+    for event in (events[0], events[1], events[2], events[2], events[3]):
+        await publish(js, event)
+
+    # when: the five messages are applied together
+    assert await consumer.apply_together(await pulled.fetch(5, timeout=2))
+
+    # then: every event's handler ran exactly once; four members, four claims, nothing left to acknowledge
+    assert sorted(applied) == sorted(e.id for e in events)
+    assert await count(events_engine, DirectoryMember) == 4
+    assert await count(events_engine, INBOX) == 4
+    info = await consumer.info()
+    assert (info.num_pending, info.num_ack_pending) == (0, 0)

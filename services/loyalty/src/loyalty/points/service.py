@@ -101,12 +101,20 @@ async def _write(
     if written and await uow.ledger.append(actor, written, allocation) < len(written):
         raise KeyRaced
     await record(uow.session, OUTBOX, _balance_changed(on_lots, states))
-    for row in written:
+    if written:
+        # One line per transaction, every entry on it: a batch of 100 used to write 100 lines (a tenth of its CPU).
         log.info(
-            "points posted",
-            extra={k: str(row[k]) for k in ("member_id", "points", "balance_after", "kind", "idempotency_key")},
+            "points posted", extra={"actor": actor, "count": len(written), "entries": [_logged(r) for r in written]}
         )
     return results
+
+
+def _logged(row: dict[str, Any]) -> str:
+    """An entry as the log shows it: `<member> <points> <kind> balance <after> key <key>`."""
+    member, points, kind, after, key = (
+        row[k] for k in ("member_id", "points", "kind", "balance_after", "idempotency_key")
+    )
+    return f"{member} {points:+d} {kind} balance {after} key {key}"
 
 
 async def _allocate(uow: LoyaltyUnitOfWork, entries: Sequence[LotEntry], expiry: ExpiryPolicies) -> Allocation:

@@ -9,7 +9,7 @@ so one poison event never blocks the rest. Operators list and replay dead letter
 With `Subscription.together`, a fetch that brings several messages is first tried as one unit of work (every
 claim and effect, one commit, then the acks); if anything in it fails, it is rolled back and the messages go one by
 one as above. A handler may so run twice for one delivery, its first effects rolled back: handlers write only
-through the unit of work.
+through the unit of work. The batch's claims are one statement.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from yutang_shared.events.bus import (
     reraise_if_cancelled,
     stream_name,
 )
-from yutang_shared.inbox import claim
+from yutang_shared.inbox import claim, claim_many
 from yutang_shared.outbox import SUBJECT_PREFIX, Event
 from yutang_shared.uow import UnitOfWork
 
@@ -209,11 +209,14 @@ class Consumer(Generic[U]):
         try:
             uow = self.unit_of_work()
             async with uow:
+                ids = [event.id for event, _ in handled]
+                claimed = await claim_many(uow.session, self.inbox, consumer=self.subscription.name, event_ids=ids)
                 for event, handler in handled:
-                    claimed = await claim(uow.session, self.inbox, consumer=self.subscription.name, event_id=event.id)
-                    if claimed and handler is not None:
+                    first = event.id in claimed
+                    claimed.discard(event.id)  # the same event twice in one fetch: its first copy applies
+                    if first and handler is not None:
                         await handler(uow, event)
-                    outcomes.append("applied" if claimed else "duplicate")
+                    outcomes.append("applied" if first else "duplicate")
                 await uow.commit()
         except Exception:
             reraise_if_cancelled()
