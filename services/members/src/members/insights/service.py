@@ -129,6 +129,9 @@ def refresh_params(as_of: date, shard: int, shards: int, config: LifecycleConfig
         "until": day_start(as_of + timedelta(days=1)),
         "window_from": day_start(window_start(as_of, config)),
         "window_days": config.window_days,
+        "two_years_from": day_start(as_of - timedelta(days=729)),
+        "year_from": day_start(as_of - timedelta(days=364)),
+        "won_back_from": day_start(as_of - timedelta(days=config.won_back_days)),
         "shard": shard,
         "shards": shards,
         "won_back_days": config.won_back_days,
@@ -171,7 +174,7 @@ async def refresh_insights(
     params = refresh_params(as_of, shard, shards, config)
     async with uow:
         await uow.insights.tune()
-        await uow.insights.baseline(params)
+        params["premium_unit_fen"] = await uow.insights.baseline(params)
         counts = await uow.insights.refresh(params)
         if counts["events"]:
             await uow.session.execute(text(f'NOTIFY "{notify_channel(OUTBOX)}"'))
