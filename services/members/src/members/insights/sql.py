@@ -1,8 +1,10 @@
-"""The refresh's SQL: the brand-wide baseline of a date, and the set-based recomputation of one shard of members
-(RFM, stage, history, facts for audiences, consumer types) with its `member.stage-changed` events, in one
-statement each. No per-member loop: PostgreSQL does the work where the rows are.
+"""The refresh's SQL: the brand-wide baseline of a date (BASELINE, then BASELINE_INSERT), and the set-based
+recomputation of one shard of members (RFM, stage, history, facts for audiences, consumer types) with its
+`member.stage-changed` events: FACTS (the shard's per-member facts, read-only, so PostgreSQL may run it in
+parallel workers) then REFRESH (everything else and every write, in one statement). No per-member loop:
+PostgreSQL does the work where the rows are.
 
-Conventions shared by both statements (and by the Polars baseline in bench/insights.py):
+Conventions shared by these statements (and by the Polars baselines in bench/insights.py, bench/insights_full.py):
 - an order counts net of its refunds; a fully refunded order is not an order;
 - local dates are Asia/Shanghai; `until` is the start of the day after `as_of`; the window is the `window_days`
   local dates ending on `as_of`;
@@ -46,18 +48,14 @@ def _premium_short(order: str) -> str:
     return f"(CASE WHEN cardinality({prices}) <= {_INLINE_LINES} THEN {inline} ELSE 0 END)"
 
 
-# Day thresholds as instants (the start of a local day), so no order's local date is computed row by row: a
-# local date d > D exactly when the order is at or after the start of D + 1.
+# The date and the end of its last local day, for REFRESH (FACTS and BASELINE use bound values directly: a CTE
+# referenced row by row would keep them out of parallel workers). Day thresholds are instants (the start of a
+# local day, computed by the caller), so no order's local date is computed row by row: a local date d > D exactly
+# when the order is at or after the start of D + 1.
 PARAMS = """
 p AS (
     SELECT CAST(:as_of AS date) AS as_of,
-           CAST(:until AS timestamptz) AS until,
-           CAST(:window_from AS timestamptz) AS window_from,
-           CAST(:window_days AS integer) AS window_days,
-           (CAST(:as_of AS date) - 729)::timestamp AT TIME ZONE 'Asia/Shanghai' AS two_years_from,
-           (CAST(:as_of AS date) - 364)::timestamp AT TIME ZONE 'Asia/Shanghai' AS year_from,
-           (CAST(:as_of AS date) - CAST(:won_back_days AS integer))::timestamp AT TIME ZONE 'Asia/Shanghai'
-               AS won_back_from
+           CAST(:until AS timestamptz) AS until
 )"""
 
 # Built from constants of this module only (no input reaches the text): bound parameters carry every value.
