@@ -52,7 +52,8 @@ class InsightsRepository:
         written, transitions undone and events. The shard's facts go through a temporary table (see sql.FACTS)."""
         await self.session.execute(text(sql.FACTS), params)
         row = (await self.session.execute(text(sql.REFRESH), params)).mappings().one()
-        await self.session.execute(text(f"DROP TABLE {sql.FACTS_TABLE}"))  # before commit: a caller's savepoint
+        # Dropped now, not only at commit: the same transaction may refresh again (a caller's outer transaction)
+        await self.session.execute(text(f"DROP TABLE {sql.FACTS_TABLE}"))
         return {key: int(value) for key, value in row.items()}
 
     async def by_member_ids(self, ids: Sequence[uuid.UUID]) -> list[MemberInsight]:
