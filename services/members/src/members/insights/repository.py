@@ -31,13 +31,29 @@ class InsightsRepository:
         """Memory for the refresh's aggregates and sorts (this transaction only)."""
         await self.session.execute(text("SET LOCAL work_mem = '256MB'"))
 
-    async def baseline(self, params: dict[str, Any]) -> None:
-        """The brand-wide baseline of `as_of`, unless a shard or an earlier run already wrote it."""
-        await self.session.execute(text(sql.BASELINE), params)
+    async def baseline(self, params: dict[str, Any]) -> int:
+        """The premium unit price of the baseline of `as_of`, computing and writing the baseline first unless a
+        shard or an earlier run already wrote it (then it is not computed again)."""
+        premium = await self._premium_unit_fen(params)
+        if premium is None:
+            computed = (await self.session.execute(text(sql.BASELINE), params)).mappings().one()
+            await self.session.execute(text(sql.BASELINE_INSERT), {**params, **computed})
+            premium = await self._premium_unit_fen(params)  # ours, or the one a concurrent shard wrote first
+        if premium is None:
+            raise RuntimeError(f"no insight baseline for {params['as_of']}")
+        return premium
+
+    async def _premium_unit_fen(self, params: dict[str, Any]) -> int | None:
+        found = await self.session.execute(text(sql.BASELINE_PREMIUM), params)
+        return found.scalar_one_or_none()
 
     async def refresh(self, params: dict[str, Any]) -> dict[str, int]:
-        """Recompute one shard; the counts of members, transitions written, transitions undone and events."""
+        """Recompute one shard (`params` with the date's premium unit price); the counts of members, transitions
+        written, transitions undone and events. The shard's facts go through a temporary table (see sql.FACTS)."""
+        await self.session.execute(text(sql.FACTS), params)
         row = (await self.session.execute(text(sql.REFRESH), params)).mappings().one()
+        # Dropped now, not only at commit: the same transaction may refresh again (a caller's outer transaction)
+        await self.session.execute(text(f"DROP TABLE {sql.FACTS_TABLE}"))
         return {key: int(value) for key, value in row.items()}
 
     async def by_member_ids(self, ids: Sequence[uuid.UUID]) -> list[MemberInsight]:

@@ -1,9 +1,10 @@
 """Member insights' use cases: refreshing a shard of members as of a date, reading members' insights, and the
 lifecycle summary.
 
-`refresh_insights` is set-based: two statements (the brand-wide baseline of the date, then the shard) do all the
-work in PostgreSQL, and the shard's `member.stage-changed` events are written to the outbox by the same
-statement. Running the same date again gives the same stages, histories and facts and writes no new event.
+`refresh_insights` is set-based: a few statements (the brand-wide baseline of the date unless it exists, then the
+shard's facts into a temporary table and the shard's writes) do all the work in PostgreSQL, and the shard's
+`member.stage-changed` events are written to the outbox by the statement that writes the stages. Running the
+same date again gives the same stages, histories and facts and writes no new event.
 """
 
 from __future__ import annotations
@@ -123,12 +124,15 @@ def day_start(day: date) -> datetime:
 
 
 def refresh_params(as_of: date, shard: int, shards: int, config: LifecycleConfig = DEFAULT_CONFIG) -> dict[str, Any]:
-    """The bound values of the refresh statements."""
+    """The bound values of the refresh statements (the day thresholds as the start of their local day)."""
     return {
         "as_of": as_of,
         "until": day_start(as_of + timedelta(days=1)),
         "window_from": day_start(window_start(as_of, config)),
         "window_days": config.window_days,
+        "two_years_from": day_start(as_of - timedelta(days=729)),
+        "year_from": day_start(as_of - timedelta(days=364)),
+        "won_back_from": day_start(as_of - timedelta(days=config.won_back_days)),
         "shard": shard,
         "shards": shards,
         "won_back_days": config.won_back_days,
@@ -171,7 +175,7 @@ async def refresh_insights(
     params = refresh_params(as_of, shard, shards, config)
     async with uow:
         await uow.insights.tune()
-        await uow.insights.baseline(params)
+        params["premium_unit_fen"] = await uow.insights.baseline(params)
         counts = await uow.insights.refresh(params)
         if counts["events"]:
             await uow.session.execute(text(f'NOTIFY "{notify_channel(OUTBOX)}"'))

@@ -1,8 +1,10 @@
-"""The refresh's SQL: the brand-wide baseline of a date, and the set-based recomputation of one shard of members
-(RFM, stage, history, facts for audiences, consumer types) with its `member.stage-changed` events, in one
-statement each. No per-member loop: PostgreSQL does the work where the rows are.
+"""The refresh's SQL: the brand-wide baseline of a date (BASELINE, then BASELINE_INSERT), and the set-based
+recomputation of one shard of members (RFM, stage, history, facts for audiences, consumer types) with its
+`member.stage-changed` events: FACTS (the shard's per-member facts, read-only, so PostgreSQL may run it in
+parallel workers) then REFRESH (everything else and every write, in one statement). No per-member loop:
+PostgreSQL does the work where the rows are.
 
-Conventions shared by both statements (and by the Polars baseline in bench/insights.py):
+Conventions shared by these statements (and by the Polars baselines in bench/insights.py, bench/insights_full.py):
 - an order counts net of its refunds; a fully refunded order is not an order;
 - local dates are Asia/Shanghai; `until` is the start of the day after `as_of`; the window is the `window_days`
   local dates ending on `as_of`;
@@ -31,68 +33,88 @@ def _in_shard(column: str) -> str:
     )
 
 
-_INLINE_LINES = 3  # orders with up to this many lines are summed without a subquery (nearly all of them)
+_INLINE_LINES = 3  # orders with up to this many lines are summed inline (nearly all of them)
+_PREMIUM = "CAST(:premium_unit_fen AS bigint)"  # the date's, read from its baseline first: a bound value
 
 
-def _premium_gross(order: str) -> str:
-    """An order's line amount at or above the date's premium unit price, from its typed line arrays: inline
-    comparisons for short orders, an unnest for longer ones (a CASE evaluates its subquery only when reached)."""
-    premium = "(SELECT premium_unit_fen FROM base)"
+def _premium_short(order: str) -> str:
+    """An order's line amount at or above the date's premium unit price, for orders of up to three lines, by
+    inline comparisons of its typed line arrays (longer orders: `longer` in FACTS). No subquery: a correlated
+    subquery here would keep the aggregate out of parallel workers."""
     prices, amounts = f"{order}.line_prices_fen", f"{order}.line_amounts_fen"
     inline = " + ".join(
-        f"(CASE WHEN {prices}[{k}] >= {premium} THEN {amounts}[{k}] ELSE 0 END)" for k in range(1, _INLINE_LINES + 1)
+        f"(CASE WHEN {prices}[{k}] >= {_PREMIUM} THEN {amounts}[{k}] ELSE 0 END)" for k in range(1, _INLINE_LINES + 1)
     )
-    longer = f"(SELECT coalesce(sum(x.a), 0) FROM unnest({prices}, {amounts}) AS x(u, a) WHERE x.u >= {premium})"  # noqa: S608
-    return f"(CASE WHEN cardinality({prices}) <= {_INLINE_LINES} THEN {inline} ELSE {longer} END)"
+    return f"(CASE WHEN cardinality({prices}) <= {_INLINE_LINES} THEN {inline} ELSE 0 END)"
 
 
-# Day thresholds as instants (the start of a local day), so no order's local date is computed row by row: a
-# local date d > D exactly when the order is at or after the start of D + 1.
+# The date and the end of its last local day, for REFRESH (FACTS and BASELINE use bound values directly: a CTE
+# referenced row by row would keep them out of parallel workers). Day thresholds are instants (the start of a
+# local day, computed by the caller), so no order's local date is computed row by row: a local date d > D exactly
+# when the order is at or after the start of D + 1.
 PARAMS = """
 p AS (
     SELECT CAST(:as_of AS date) AS as_of,
-           CAST(:until AS timestamptz) AS until,
-           CAST(:window_from AS timestamptz) AS window_from,
-           CAST(:window_days AS integer) AS window_days,
-           (CAST(:as_of AS date) - 729)::timestamp AT TIME ZONE 'Asia/Shanghai' AS two_years_from,
-           (CAST(:as_of AS date) - 364)::timestamp AT TIME ZONE 'Asia/Shanghai' AS year_from,
-           (CAST(:as_of AS date) - CAST(:won_back_days AS integer))::timestamp AT TIME ZONE 'Asia/Shanghai'
-               AS won_back_from
+           CAST(:until AS timestamptz) AS until
 )"""
 
 # Built from constants of this module only (no input reaches the text): bound parameters carry every value.
+# A read-only SELECT with bound values only (no CTE referenced per row), so that its two scans of the window's orders
+# run in parallel workers; BASELINE_INSERT then writes the row. The premium unit price is percentile_disc(0.8) of
+# the window's line unit prices, found from their counts per price (a parallel hash aggregate instead of a sort of
+# every line): the first price whose running count reaches ceil(0.8 × lines), as percentile_disc picks it.
+_WINDOW_ORDERS = (
+    "o.occurred_at >= CAST(:window_from AS timestamptz) AND o.occurred_at < CAST(:until AS timestamptz) "
+    "AND o.refunded_fen < o.paid_fen"
+)
 BASELINE = f"""
-WITH {PARAMS},
-per AS (
+WITH per AS (
     SELECT o.member_id,
-           (SELECT as_of FROM p) - (max(o.occurred_at) AT TIME ZONE 'Asia/Shanghai')::date AS r,
+           CAST(:as_of AS date) - (max(o.occurred_at) AT TIME ZONE 'Asia/Shanghai')::date AS r,
            count(*) AS f,
            sum(o.paid_fen - o.refunded_fen) AS m
     FROM members.orders o
-    WHERE o.occurred_at >= (SELECT window_from FROM p) AND o.occurred_at < (SELECT until FROM p)
-      AND o.refunded_fen < o.paid_fen
+    WHERE {_WINDOW_ORDERS}
     GROUP BY o.member_id
 ),
-premium AS (
-    SELECT percentile_disc(0.8) WITHIN GROUP (ORDER BY l.unit_price_fen) AS fen
+prices AS (
+    SELECT l.unit_price_fen, count(*) AS lines
     FROM members.orders o, unnest(o.line_prices_fen) AS l(unit_price_fen)
-    WHERE o.occurred_at >= (SELECT window_from FROM p) AND o.occurred_at < (SELECT until FROM p)
-      AND o.refunded_fen < o.paid_fen
+    WHERE {_WINDOW_ORDERS} AND l.unit_price_fen IS NOT NULL
+    GROUP BY l.unit_price_fen
+),
+premium AS (
+    SELECT min(c.unit_price_fen) AS fen
+    FROM (
+        SELECT unit_price_fen, sum(lines) OVER (ORDER BY unit_price_fen) AS running, sum(lines) OVER () AS total
+        FROM prices
+    ) c
+    WHERE c.running >= greatest(ceil(0.8::float8 * c.total::float8), 1)
 )
+SELECT count(*)::integer AS buyers,
+       coalesce(percentile_disc(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP (ORDER BY r), '{{}}')::integer[] AS r_bounds,
+       coalesce(percentile_disc(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP (ORDER BY f), '{{}}')::integer[] AS f_bounds,
+       coalesce(percentile_disc(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP (ORDER BY m), '{{}}')::bigint[] AS m_bounds,
+       coalesce(avg(r), 0)::float8 AS average_r, coalesce(avg(f), 0)::float8 AS average_f,
+       coalesce(avg(m), 0)::float8 AS average_m,
+       coalesce((SELECT fen FROM premium), 0)::bigint AS premium_unit_fen,
+       coalesce(sum(m)::float8 / nullif(sum(f), 0), 0)::float8 AS average_order_fen
+FROM per
+"""  # noqa: S608
+
+BASELINE_INSERT = """
 INSERT INTO members.insight_baselines (
     as_of, window_days, buyers, r_bounds, f_bounds, m_bounds, average_r, average_f, average_m, premium_unit_fen,
     average_order_fen
 )
-SELECT (SELECT as_of FROM p), (SELECT window_days FROM p), count(*),
-       coalesce(percentile_disc(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP (ORDER BY r), '{{}}'),
-       coalesce(percentile_disc(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP (ORDER BY f), '{{}}'),
-       coalesce(percentile_disc(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP (ORDER BY m), '{{}}'),
-       coalesce(avg(r), 0), coalesce(avg(f), 0), coalesce(avg(m), 0),
-       coalesce((SELECT fen FROM premium), 0),
-       coalesce(sum(m)::float8 / nullif(sum(f), 0), 0)
-FROM per
+VALUES (CAST(:as_of AS date), CAST(:window_days AS integer), CAST(:buyers AS integer), CAST(:r_bounds AS integer[]),
+        CAST(:f_bounds AS integer[]), CAST(:m_bounds AS bigint[]), CAST(:average_r AS float8),
+        CAST(:average_f AS float8), CAST(:average_m AS float8), CAST(:premium_unit_fen AS bigint),
+        CAST(:average_order_fen AS float8))
 ON CONFLICT (as_of) DO NOTHING
-"""  # noqa: S608
+"""
+
+BASELINE_PREMIUM = "SELECT premium_unit_fen FROM members.insight_baselines WHERE as_of = CAST(:as_of AS date)"
 
 # What a refresh sets on an existing row; a row whose values would not change is not written at all (it never
 # reaches the INSERT, so it is neither locked nor rewritten: a re-run of the same date writes nothing). The
@@ -136,48 +158,47 @@ _CURRENT_OF_STAGED = ", ".join(f"st.cur_{name}" for name in _UPDATED)
 _STORED = ", ".join(f"c.cur_{name}" for name in _UPDATED)
 _COMPUTED = ", ".join(f"c.{name}" for name in _UPDATED)
 
-REFRESH = f"""
-WITH {PARAMS},
-base AS (SELECT * FROM members.insight_baselines WHERE as_of = (SELECT as_of FROM p)),
-scope AS (
-    SELECT m.id, m.status, m.consent, m.source_channel
-    FROM members.members m
-    WHERE {_in_shard("m.id")}
-      AND m.registered_at < (SELECT until FROM p)
-),
-o AS (
-    SELECT o.member_id, o.occurred_at, o.channel, o.refunded_fen, o.discount_fen,
-           o.paid_fen - o.refunded_fen AS net,
-           o.occurred_at >= (SELECT window_from FROM p) AS in_window,
-           CASE WHEN o.occurred_at >= (SELECT window_from FROM p) THEN o.lines_gross_fen END AS gross,
-           CASE WHEN o.occurred_at >= (SELECT window_from FROM p) THEN o.lines_discounted_fen END AS discounted_gross,
-           CASE WHEN o.occurred_at >= (SELECT window_from FROM p) THEN {_premium_gross("o")} END AS premium_gross,
-           o.occurred_at >= (SELECT window_from FROM p) AND o.gift_lines AS gift
-    FROM members.orders o
-    WHERE o.occurred_at < (SELECT until FROM p) AND o.refunded_fen < o.paid_fen AND {_in_shard("o.member_id")}
-),
-agg AS (
+# The shard's facts per member (orders, behaviour), read-only: a CREATE TABLE AS, which PostgreSQL plans in
+# parallel (a statement that writes through a CTE never is), into a temporary table of this transaction that
+# REFRESH then reads. Bound values only (no CTE, no subquery per row), so that the scans and aggregates may run in
+# parallel workers.
+FACTS_TABLE = "pg_temp.insight_facts"
+_WINDOW = "CAST(:window_from AS timestamptz)"
+_UNTIL = "CAST(:until AS timestamptz)"
+FACTS = f"""
+CREATE TEMPORARY TABLE insight_facts ON COMMIT DROP AS
+WITH agg AS (
     SELECT o.member_id,
            count(*) AS orders_total,
-           count(*) FILTER (WHERE o.occurred_at >= (SELECT two_years_from FROM p)) AS orders_two_years,
+           count(*) FILTER (WHERE o.occurred_at >= CAST(:two_years_from AS timestamptz)) AS orders_two_years,
            count(*) FILTER (WHERE o.refunded_fen = 0) AS orders_without_refund,
-           sum(o.net) AS total_spend,
+           sum(o.paid_fen - o.refunded_fen) AS total_spend,
            min(o.occurred_at) AS first_order_at,
            min((date_part('epoch', o.occurred_at) * 1000000)::bigint * 16
                + array_position({_CHANNEL_ARRAY}, o.channel::text)) AS first_key,
            max(o.occurred_at) AS last_order_at,
-           count(*) FILTER (WHERE o.occurred_at >= (SELECT year_from FROM p)) AS orders_365,
-           count(*) FILTER (WHERE o.in_window) AS f,
-           coalesce(sum(o.net) FILTER (WHERE o.in_window), 0) AS m,
-           max(o.net) FILTER (WHERE o.in_window) AS largest,
-           count(*) FILTER (WHERE o.in_window AND o.discount_fen > 0) AS discounted_orders,
-           sum(o.gross) AS gross,
-           sum(o.discounted_gross) AS discounted_gross,
-           sum(o.premium_gross) AS premium_gross,
-           coalesce(bool_or(o.gift), false) AS gift,
-           min(o.occurred_at) FILTER (WHERE o.occurred_at >= (SELECT won_back_from FROM p)) AS return_at,
-           max(o.occurred_at) FILTER (WHERE o.occurred_at < (SELECT won_back_from FROM p)) AS before_return_at
-    FROM o
+           count(*) FILTER (WHERE o.occurred_at >= CAST(:year_from AS timestamptz)) AS orders_365,
+           count(*) FILTER (WHERE o.occurred_at >= {_WINDOW}) AS f,
+           coalesce(sum(o.paid_fen - o.refunded_fen) FILTER (WHERE o.occurred_at >= {_WINDOW}), 0) AS m,
+           max(o.paid_fen - o.refunded_fen) FILTER (WHERE o.occurred_at >= {_WINDOW}) AS largest,
+           count(*) FILTER (WHERE o.occurred_at >= {_WINDOW} AND o.discount_fen > 0) AS discounted_orders,
+           sum(o.lines_gross_fen) FILTER (WHERE o.occurred_at >= {_WINDOW}) AS gross,
+           sum(o.lines_discounted_fen) FILTER (WHERE o.occurred_at >= {_WINDOW}) AS discounted_gross,
+           sum({_premium_short("o")}) FILTER (WHERE o.occurred_at >= {_WINDOW}) AS premium_short,
+           coalesce(bool_or(o.gift_lines) FILTER (WHERE o.occurred_at >= {_WINDOW}), false) AS gift,
+           min(o.occurred_at) FILTER (WHERE o.occurred_at >= CAST(:won_back_from AS timestamptz)) AS return_at,
+           max(o.occurred_at) FILTER (WHERE o.occurred_at < CAST(:won_back_from AS timestamptz)) AS before_return_at
+    FROM members.orders o
+    WHERE o.occurred_at < {_UNTIL} AND o.refunded_fen < o.paid_fen AND {_in_shard("o.member_id")}
+    GROUP BY o.member_id
+),
+longer AS (
+    SELECT o.member_id, sum(x.amount) AS premium_long
+    FROM members.orders o
+    CROSS JOIN LATERAL unnest(o.line_prices_fen, o.line_amounts_fen) AS x(unit, amount)
+    WHERE cardinality(o.line_prices_fen) > {_INLINE_LINES} AND x.unit >= {_PREMIUM}
+      AND o.occurred_at >= {_WINDOW} AND o.occurred_at < {_UNTIL} AND o.refunded_fen < o.paid_fen
+      AND {_in_shard("o.member_id")}
     GROUP BY o.member_id
 ),
 beh AS (
@@ -193,33 +214,41 @@ beh AS (
            coalesce(bool_or(b.activity LIKE 'course%' OR b.activity LIKE 'health_talk%'), false) AS course,
            coalesce(bool_or(b.activity LIKE 'bring_friend%'), false) AS bring_friend
     FROM members.behaviour_events b
-    WHERE b.occurred_at < (SELECT until FROM p) AND {_in_shard("b.member_id")}
+    WHERE b.occurred_at < {_UNTIL} AND {_in_shard("b.member_id")}
     GROUP BY b.member_id
-),
-facts AS (
-    SELECT s.id AS member_id, s.status, s.consent, s.source_channel,
-           coalesce(a.orders_total, 0) AS orders_total,
-           coalesce(a.orders_two_years, 0) AS orders_two_years,
-           coalesce(a.orders_without_refund, 0) AS orders_without_refund,
-           coalesce(a.total_spend, 0) AS total_spend,
-           a.first_order_at, a.last_order_at, a.first_key,
-           (a.first_order_at AT TIME ZONE 'Asia/Shanghai')::date AS first_day,
-           (a.last_order_at AT TIME ZONE 'Asia/Shanghai')::date AS last_day,
-           coalesce(a.orders_365, 0) AS orders_365,
-           coalesce(a.f, 0) AS f, coalesce(a.m, 0) AS m, a.largest,
-           coalesce(a.discounted_orders, 0) AS discounted_orders,
-           a.gross, a.discounted_gross, a.premium_gross, coalesce(a.gift, false) AS gift,
-           (a.return_at AT TIME ZONE 'Asia/Shanghai')::date AS return_day,
-           (a.before_return_at AT TIME ZONE 'Asia/Shanghai')::date AS before_return_day,
-           (SELECT as_of FROM p) - (a.last_order_at AT TIME ZONE 'Asia/Shanghai')::date AS recency,
-           bh.last_visit_at, bh.last_cart_at, bh.followed_at, coalesce(bh.two_accounts, false) AS two_accounts,
-           coalesce(bh.contest, false) AS contest, coalesce(bh.quiz, false) AS quiz,
-           coalesce(bh.feedback, false) AS feedback, coalesce(bh.course, false) AS course,
-           coalesce(bh.bring_friend, false) AS bring_friend
-    FROM scope s
-    LEFT JOIN agg a ON a.member_id = s.id
-    LEFT JOIN beh bh ON bh.member_id = s.id
-),
+)
+SELECT s.id AS member_id, s.status, s.consent, s.source_channel,
+       coalesce(a.orders_total, 0) AS orders_total,
+       coalesce(a.orders_two_years, 0) AS orders_two_years,
+       coalesce(a.orders_without_refund, 0) AS orders_without_refund,
+       coalesce(a.total_spend, 0) AS total_spend,
+       a.first_order_at, a.last_order_at, a.first_key,
+       (a.first_order_at AT TIME ZONE 'Asia/Shanghai')::date AS first_day,
+       (a.last_order_at AT TIME ZONE 'Asia/Shanghai')::date AS last_day,
+       coalesce(a.orders_365, 0) AS orders_365,
+       coalesce(a.f, 0) AS f, coalesce(a.m, 0) AS m, a.largest,
+       coalesce(a.discounted_orders, 0) AS discounted_orders,
+       a.gross, a.discounted_gross, a.premium_short + coalesce(l.premium_long, 0) AS premium_gross,
+       coalesce(a.gift, false) AS gift,
+       (a.return_at AT TIME ZONE 'Asia/Shanghai')::date AS return_day,
+       (a.before_return_at AT TIME ZONE 'Asia/Shanghai')::date AS before_return_day,
+       CAST(:as_of AS date) - (a.last_order_at AT TIME ZONE 'Asia/Shanghai')::date AS recency,
+       bh.last_visit_at, bh.last_cart_at, bh.followed_at, coalesce(bh.two_accounts, false) AS two_accounts,
+       coalesce(bh.contest, false) AS contest, coalesce(bh.quiz, false) AS quiz,
+       coalesce(bh.feedback, false) AS feedback, coalesce(bh.course, false) AS course,
+       coalesce(bh.bring_friend, false) AS bring_friend
+FROM members.members s
+LEFT JOIN agg a ON a.member_id = s.id
+LEFT JOIN longer l ON l.member_id = s.id
+LEFT JOIN beh bh ON bh.member_id = s.id
+WHERE {_in_shard("s.id")} AND s.registered_at < {_UNTIL}
+"""  # noqa: S608
+
+# Scores, segment, stage and consumer types from the shard's facts and the date's baseline, then in the same
+# statement the upsert of the changed rows, the stage transitions and their events.
+REFRESH = f"""
+WITH {PARAMS},
+base AS (SELECT * FROM members.insight_baselines WHERE as_of = (SELECT as_of FROM p)),
 scored AS (
     SELECT f.*,
            CASE WHEN f.f > 0 THEN 5 - ((f.recency > b.r_bounds[1])::int + (f.recency > b.r_bounds[2])::int
@@ -268,7 +297,7 @@ scored AS (
                CASE WHEN f.bring_friend OR f.source_channel IN ('referral_campaign', 'friend_invite')
                     THEN 'spreader' END
            ]::varchar[], NULL) AS consumer_types
-    FROM facts f
+    FROM {FACTS_TABLE} f
     LEFT JOIN base b ON true
 ),
 staged AS (
