@@ -94,3 +94,40 @@ async def test_an_event_it_does_not_understand_is_refused_and_changes_nothing(en
         await deliver(engine, bad)
     assert await rows(engine, "member_loyalty_facts") == []
     assert await rows(engine, "inbox") == []
+
+
+async def test_a_run_of_balance_events_in_one_statement_leaves_what_one_by_one_leaves(engine: AsyncEngine) -> None:
+    # given: five balance events for two members, out of order, one member's newest twice with the same time
+    first, second = uuid.uuid4(), uuid.uuid4()
+    run = [
+        event("points.balance-changed", first, T0 + timedelta(minutes=2), available=300),
+        event("points.balance-changed", first, T0, available=100),
+        event("points.balance-changed", second, T0, available=50),
+        event("points.balance-changed", second, T0 + timedelta(minutes=1), available=70),
+        event("points.balance-changed", second, T0 + timedelta(minutes=1), available=75),
+    ]
+    already = event("points.balance-changed", first, T0 + timedelta(minutes=1), available=200)
+    assert await deliver(engine, already)
+
+    # when: applied together by the batch handler
+    uow = MembersUnitOfWork(session_factory(engine))
+    async with uow:
+        await LOYALTY.batch_handlers["points.balance-changed"](uow, run)
+        await uow.commit()
+
+    # then: the newest of each member, a tie going to the later event, as one by one would leave it
+    stored = {row["member_id"]: row["points_available"] for row in await rows(engine, "member_loyalty_facts")}
+    assert stored == {first: 300, second: 75}
+
+
+async def test_a_run_with_a_malformed_event_raises_and_writes_nothing(engine: AsyncEngine) -> None:
+    member_id = uuid.uuid4()
+    run = [
+        event("points.balance-changed", member_id, T0, available=100),
+        event("points.balance-changed", member_id, T0 + timedelta(minutes=1), available="lots"),
+    ]
+    uow = MembersUnitOfWork(session_factory(engine))
+    async with uow:
+        with pytest.raises(UnsupportedEvent):
+            await LOYALTY.batch_handlers["points.balance-changed"](uow, run)
+    assert await rows(engine, "member_loyalty_facts") == []

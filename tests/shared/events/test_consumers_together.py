@@ -4,6 +4,7 @@ fails, with nothing of the failed batch written."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from nats.js import JetStreamContext
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -15,6 +16,7 @@ from loyalty.uow import LoyaltyUnitOfWork
 from tests.shared.events.factories import count, loyalty_directory
 from tests.shared.events.test_consumers import publish, registered
 from yutang_shared.db import SessionFactory
+from yutang_shared.events.bus import MSG_ID
 from yutang_shared.events.consumer import Subscription
 from yutang_shared.outbox import Event
 
@@ -112,3 +114,41 @@ async def test_a_batch_applies_each_event_once_beside_earlier_claims_and_copies_
     assert await count(events_engine, INBOX) == 4
     info = await consumer.info()
     assert (info.num_pending, info.num_ack_pending) == (0, 0)
+
+
+async def test_a_batch_handler_takes_each_run_of_its_type_and_the_order_across_types_is_kept(
+    sessions: SessionFactory, events_engine: AsyncEngine, js: JetStreamContext
+) -> None:
+    # given: registered, registered, closed, registered (closed has no batch handler)
+    calls: list[tuple[str, int]] = []
+
+    async def many(uow: LoyaltyUnitOfWork, events: Sequence[Event]) -> None:
+        calls.append(("registered", len(events)))
+        for event in events:
+            await on_member_registered(uow, event)
+
+    async def closed(uow: LoyaltyUnitOfWork, event: Event) -> None:
+        calls.append(("closed", 1))
+
+    subscription = Subscription(
+        name="directory",
+        source="members",
+        handlers={"member.registered": on_member_registered, "member.closed": closed},
+        together=True,
+        batch_handlers={"member.registered": many},
+    )
+    consumer = loyalty_directory(sessions, js, subscription, fetch_timeout=0.5)
+    await consumer.ensure()
+    ids = [uuid.uuid4() for _ in range(3)]
+    gone = Event(type="member.closed", aggregate_id=str(ids[0]), data={"member_id": str(ids[0])})
+    for event in (registered(ids[0]), registered(ids[1]), gone, registered(ids[2])):
+        await js.publish(event.subject("members"), event.to_json(), headers={MSG_ID: str(uuid.uuid4())})
+
+    # when
+    pulled = await js.pull_subscribe_bind(durable=consumer.durable, stream=consumer.stream)
+    assert await consumer.apply_together(await pulled.fetch(4, timeout=2))
+
+    # then: two registrations in one call, the closing, then the last registration
+    assert calls == [("registered", 2), ("closed", 1), ("registered", 1)]
+    assert await count(events_engine, DirectoryMember) == 3
+    assert await count(events_engine, INBOX) == 4

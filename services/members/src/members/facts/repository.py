@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from members.facts.models import BenefitCardFact, GroupMembershipFact, LoyaltyFacts
-from yutang_shared.events.replica import upsert_newest
+from yutang_shared.events.replica import upsert_newest, upsert_newest_many
 
 _LOYALTY: Table = LoyaltyFacts.__table__  # type: ignore[attr-defined]
 _CARDS: Table = BenefitCardFact.__table__  # type: ignore[attr-defined]
 _MEMBERSHIPS: Table = GroupMembershipFact.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class PointsFact:
+    """A member's available points as loyalty announced them, and when they changed there."""
+
+    member_id: uuid.UUID
+    available: int
+    changed_at: datetime
 
 
 class FactsRepository:
@@ -22,9 +33,17 @@ class FactsRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def points(self, member_id: uuid.UUID, available: int, changed_at: datetime) -> None:
-        values = {"member_id": member_id, "points_available": available, "points_changed_at": changed_at}
-        await self.session.execute(upsert_newest(_LOYALTY, values, key=["member_id"], stamp="points_changed_at"))
+    async def points(self, facts: Sequence[PointsFact]) -> None:
+        """Members' available points, in one statement; of several facts of one member the newest wins."""
+        rows = [
+            {"member_id": f.member_id, "points_available": f.available, "points_changed_at": f.changed_at}
+            for f in facts
+        ]
+        if len(rows) == 1:
+            statement = upsert_newest(_LOYALTY, rows[0], key=["member_id"], stamp="points_changed_at")
+            await self.session.execute(statement)
+        elif many := upsert_newest_many(_LOYALTY, rows, key=["member_id"], stamp="points_changed_at"):
+            await self.session.execute(*many)
 
     async def tier(self, member_id: uuid.UUID, tier: str, vip_eligible: bool, changed_at: datetime) -> None:
         values = {"member_id": member_id, "tier": tier, "vip_eligible": vip_eligible, "tier_changed_at": changed_at}

@@ -8,9 +8,11 @@ dead-lettered for an operator).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from members.facts.repository import PointsFact
 from members.uow import MembersUnitOfWork
 from yutang_shared.events.consumer import Subscription
 from yutang_shared.outbox import Event
@@ -40,13 +42,22 @@ def _at(value: Any) -> datetime:
     return parsed
 
 
-async def on_points_balance_changed(uow: MembersUnitOfWork, event: Event) -> None:
-    """`points.balance-changed` v1: the member's available points."""
+def _points(event: Event) -> PointsFact:
     data = _data(event, 1)
     available = data["available"]
     if not isinstance(available, int) or isinstance(available, bool):
         raise UnsupportedEvent(f"available must be an integer, not {available!r}")
-    await uow.facts.points(uuid.UUID(data["member_id"]), available, _at(data["changed_at"]))
+    return PointsFact(uuid.UUID(data["member_id"]), available, _at(data["changed_at"]))
+
+
+async def on_points_balance_changed(uow: MembersUnitOfWork, event: Event) -> None:
+    """`points.balance-changed` v1: the member's available points."""
+    await uow.facts.points([_points(event)])
+
+
+async def on_points_balances_changed(uow: MembersUnitOfWork, events: Sequence[Event]) -> None:
+    """`on_points_balance_changed` for a run of events, in one statement (the newest of a member's wins)."""
+    await uow.facts.points([_points(event) for event in events])
 
 
 async def on_tier_changed(uow: MembersUnitOfWork, event: Event) -> None:
@@ -95,6 +106,7 @@ LOYALTY: Subscription[MembersUnitOfWork] = Subscription(
         BENEFIT_CARD_CHANGED: on_benefit_card_changed,
     },
     together=True,  # upserts of members' own copies, which nothing else writes
+    batch_handlers={POINTS_BALANCE_CHANGED: on_points_balances_changed},  # one per ledger write: the busiest
 )
 """Members' copy of loyalty's facts: the durable `members-facts-loyalty`."""
 

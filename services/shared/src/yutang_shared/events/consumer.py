@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
@@ -47,6 +47,11 @@ EventHandler = Callable[[U, Event], Awaitable[None]]
 """Applies one event inside the consumer's open unit of work; must not commit (the consumer commits the effect
 together with the inbox row). Raise to have the event retried, and dead-lettered after too many tries."""
 
+BatchHandler = Callable[[U, Sequence[Event]], Awaitable[None]]
+"""Applies several events of one type at once, with the effect of applying them one by one in the order given
+(used by `together` subscriptions for a run of consecutive events of its type); raising sends the whole fetched
+batch back to one by one."""
+
 MAX_DELIVERIES = 5
 BACKOFF_SECONDS = (1.0, 2.0, 5.0, 10.0, 30.0)
 FETCH_BATCH = 100
@@ -66,6 +71,9 @@ class Subscription(Generic[U]):
     source: str
     handlers: Mapping[str, EventHandler[U]]
     together: bool = False
+    batch_handlers: Mapping[str, BatchHandler[U]] = field(default_factory=dict)
+    """With `together`: event types whose consecutive events in a fetched batch are applied by one call (one
+    statement instead of one per event); each must do what its `handlers` entry does, event after event."""
     """Apply several fetched events in one transaction (see `Consumer.apply_together`). Only for handlers that
     lock nothing another writer locks in another order (a copy only this consumer writes): a batch holds its
     locks until it commits, so with shared rows it could deadlock with the service's own requests."""
@@ -211,12 +219,20 @@ class Consumer(Generic[U]):
             async with uow:
                 ids = [event.id for event, _ in handled]
                 claimed = await claim_many(uow.session, self.inbox, consumer=self.subscription.name, event_ids=ids)
+                run: list[Event] = []  # consecutive claimed events of one type with a batch handler
                 for event, handler in handled:
                     first = event.id in claimed
                     claimed.discard(event.id)  # the same event twice in one fetch: its first copy applies
-                    if first and handler is not None:
-                        await handler(uow, event)
                     outcomes.append("applied" if first else "duplicate")
+                    if not first or handler is None:
+                        continue
+                    if run and run[0].type != event.type:
+                        await self._apply_run(uow, run)
+                    if event.type in self.subscription.batch_handlers:
+                        run.append(event)
+                    else:
+                        await handler(uow, event)
+                await self._apply_run(uow, run)
                 await uow.commit()
         except Exception:
             reraise_if_cancelled()
@@ -236,6 +252,12 @@ class Consumer(Generic[U]):
                 },
             )
         return True
+
+    async def _apply_run(self, uow: U, run: list[Event]) -> None:
+        """Apply (and empty) a run of consecutive events of one type through its batch handler."""
+        if run:
+            await self.subscription.batch_handlers[run[0].type](uow, list(run))
+            run.clear()
 
     async def _apply(self, handler: EventHandler[U], event: Event) -> bool:
         uow = self.unit_of_work()

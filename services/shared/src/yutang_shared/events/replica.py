@@ -7,6 +7,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Table, TextClause, text
+from sqlalchemy.dialects import postgresql
 
 
 def upsert_newest(table: Table, values: Mapping[str, Any], *, key: Sequence[str], stamp: str) -> TextClause:
@@ -31,3 +32,31 @@ def _statement(table: Table, columns: tuple[str, ...], key: tuple[str, ...], sta
         f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates} "
         f"WHERE stored.{stamp} IS NULL OR stored.{stamp} <= excluded.{stamp}"
     )
+
+
+def upsert_newest_many(
+    table: Table, rows: Sequence[Mapping[str, Any]], *, key: Sequence[str], stamp: str
+) -> tuple[TextClause, dict[str, list[Any]]] | None:
+    """`upsert_newest` for many facts in one statement (and its parameters; None for no rows): of several rows
+    with the same key only the newest (by `stamp`; on a tie the later one, as one by one) is written, since one
+    `ON CONFLICT DO UPDATE` may not touch a row twice. Every row has the same columns."""
+    if not rows:
+        return None
+    newest: dict[tuple[Any, ...], Mapping[str, Any]] = {}
+    for row in rows:
+        at = tuple(row[name] for name in key)
+        kept = newest.get(at)
+        if kept is None or kept[stamp] <= row[stamp]:
+            newest[at] = row
+    columns = tuple(rows[0])
+    statement = _many_statement(table, columns, tuple(key), stamp)
+    return statement, {name: [row[name] for row in newest.values()] for name in columns}
+
+
+@cache
+def _many_statement(table: Table, columns: tuple[str, ...], key: tuple[str, ...], stamp: str) -> TextClause:
+    single = _statement(table, columns, key, stamp).text
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    arrays = ", ".join(f"CAST(:{name} AS {table.c[name].type.compile(dialect=dialect)}[])" for name in columns)
+    values = f"VALUES ({', '.join(f':{name}' for name in columns)})"
+    return text(single.replace(values, f"SELECT * FROM unnest({arrays})"))  # noqa: S608 (a Table's columns)
