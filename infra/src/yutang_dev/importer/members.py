@@ -37,7 +37,7 @@ from yutang_dev.importer.common import (
     uuid7_prefix,
     write_rejects,
 )
-from yutang_dev.importer.sealing import BulkSealer
+from yutang_dev.importer.sealing import BulkSealer, HmacSha256
 
 COLUMNS = ("mobile", "nickname", "source_channel", "registered_at", "unionid")
 CHUNK_ROWS = 20_000
@@ -58,7 +58,7 @@ class _Rows:
     """Turns CSV records into staged rows: sealed later in bulk, or a rejection with its reason."""
 
     def __init__(self, header: list[str], fingerprint_key: bytes) -> None:
-        self._key = fingerprint_key
+        self._key = HmacSha256(fingerprint_key)
         self._at = [header.index(name) if name in header else None for name in COLUMNS]
 
     def __call__(self, line: int, record: list[str]) -> tuple[Any, ...]:
@@ -74,7 +74,7 @@ class _Rows:
         reason = None if channel in _CHANNELS else "unknown source_channel"
         return (
             line,
-            hmac.digest(self._key, mobile.encode(), "sha256").hex(),  # MobileVault.fingerprint, one-shot
+            self._key.digest(mobile.encode()).hex(),  # MobileVault.fingerprint, from precomputed HMAC states
             mobile,
             mask_mobile(mobile),
             nickname,
@@ -153,7 +153,7 @@ async def import_members(
             "with mobile and source_channel"
         )
     sample = "13800138000"
-    if hmac.digest(fingerprint_key(key), sample.encode(), "sha256").hex() != vault.fingerprint(sample):
+    if HmacSha256(fingerprint_key(key)).digest(sample.encode()).hex() != vault.fingerprint(sample):
         raise ValueError("the PII key does not fingerprint mobiles as the members service does")
     report = ImportReport("members")
     staging = staging_name("members")

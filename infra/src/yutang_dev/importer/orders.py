@@ -93,18 +93,33 @@ def _lines_json(*, careful: bool) -> str:
 # A line is good when it is an object with a sku, a category, a whole quantity of 1-999999 and a whole unit price
 # of at most 11 digits (a JSON number or a string of digits); `ok` is whether every line is, `gross` is
 # sum(quantity × unit price) over the good ones.
+#
+# The same pass computes the order's line summary (the columns the trigger `members.summarise_order_lines` fills
+# from `lines`: gross, discounted gross, gift lines, unit prices and amounts in line order), so the insert carries
+# it and the trigger skips the row (migration 7d2b8e0c4f13). `plain` is whether every line's `discounted` is a
+# JSON boolean, null or absent: only then is the summary filled here; otherwise its columns stay NULL and the
+# trigger computes them with its own casts, as before (a test holds the two equal).
 _QUANTITY, _PRICE = "e->>'quantity'", "e->>'unit_price_fen'"
 _GOOD_LINE = (
     "jsonb_typeof(e) = 'object' AND coalesce(e->>'sku', '') <> '' AND coalesce(e->>'category', '') <> '' "
     f"AND {_only(_QUANTITY, _DIGITS, 1, 6)} AND ({_QUANTITY})::int > 0 AND {_only(_PRICE, _DIGITS, 1, 11)}"
 )
+_GIFTS = "('gift_card', 'gift_wrap')"  # the categories the trigger counts as gift lines
 _LINES = f"""
     LEFT JOIN LATERAL (
-        SELECT bool_and(good) AS ok,
-               sum(CASE WHEN good THEN (e->>'quantity')::bigint * (e->>'unit_price_fen')::bigint END) AS gross
-        FROM (SELECT e, {_GOOD_LINE} AS good
-              FROM jsonb_array_elements(CASE WHEN jsonb_typeof(s.lines_json) = 'array'
-                                             THEN s.lines_json ELSE '[]'::jsonb END) AS e) AS el
+        SELECT bool_and(good) AS ok, sum(amount) AS gross, bool_and(plain) AS plain,
+               sum(amount) FILTER (WHERE discounted) AS discounted_gross, bool_or(gift) AS gift,
+               array_agg(price) AS prices, array_agg(amount) AS amounts  -- in line order: the scan keeps it
+        FROM (SELECT good, e->'discounted' = 'true'::jsonb AS discounted,
+                     coalesce(jsonb_typeof(e->'discounted'), 'null') IN ('boolean', 'null') AS plain,
+                     e->>'category' IN {_GIFTS} AS gift,
+                     CASE WHEN good THEN ({_PRICE})::bigint END AS price,
+                     CASE WHEN good THEN ({_QUANTITY})::bigint * ({_PRICE})::bigint END AS amount
+              FROM (SELECT e, {_GOOD_LINE} AS good
+                    FROM jsonb_array_elements(CASE WHEN jsonb_typeof(s.lines_json) = 'array'
+                                                   THEN s.lines_json ELSE '[]'::jsonb END) AS e
+                    OFFSET 0) AS el  -- a fence: `good` is computed once per line
+             ) AS typed
     ) AS l ON true
 """  # noqa: S608 (our own SQL)
 
@@ -118,6 +133,11 @@ def _valid_sql(staging: str, *, unionids: bool, careful: bool) -> str:
     SELECT s.line, s.external_id, s.store_code, nullif(s.guide, '') AS guide, lower(s.channel) AS channel,
            s.paid AS paid_fen, s.discount AS discount_fen, s.at AS occurred_at, s.lines_json AS lines,
            s.lines AS lines_text, coalesce(mi.id, mm.id, {union_id}) AS member_id,
+           CASE WHEN l.plain IS NOT false THEN coalesce(l.gross, 0) END AS lines_gross_fen,
+           CASE WHEN l.plain IS NOT false THEN coalesce(l.discounted_gross, 0) END AS lines_discounted_fen,
+           CASE WHEN l.plain IS NOT false THEN coalesce(l.gift, false) END AS gift_lines,
+           CASE WHEN l.plain IS NOT false THEN coalesce(l.prices, '{{}}') END AS line_prices_fen,
+           CASE WHEN l.plain IS NOT false THEN coalesce(l.amounts, '{{}}') END AS line_amounts_fen,
            CASE
              WHEN octet_length(coalesce(s.external_id, '')) NOT BETWEEN 1 AND 64 OR s.external_id ~ '[^!-~]'
                THEN 'external_id must be 1-64 printable characters'
@@ -163,10 +183,10 @@ def _valid_sql(staging: str, *, unionids: bool, careful: bool) -> str:
     """  # noqa: S608 (identifiers are ours, values are parameters)
 
 
-def _import_sql(staging: str, *, unionids: bool, careful: bool, earn_points: bool) -> str:
+def _import_sql(staging: str, *, unionids: bool, careful: bool, earn_points: bool, first: bool = False) -> str:
     """One statement: validate every staged row once (materialised), keep the rejected ones in `<staging>_rejects`,
-    insert the valid ones (ON CONFLICT (client, external_id) DO NOTHING) and, with `earn_points`, write each new
-    order's order.paid event; its one row is the count of orders written.
+    insert the valid ones (ON CONFLICT (client, external_id) DO NOTHING, or on a `first` load the first line of each
+    id) and, with `earn_points`, write each new order's order.paid event; its one row is the count of orders written.
 
     $1 client, $2 earns_points, $3 the first 22 hex digits of this run's UUIDv7s: a millisecond timestamp, the
     version, 34 random bits and the variant; the last 10 are the file's line number, a counter (RFC 9562 6.2,
@@ -186,18 +206,27 @@ def _import_sql(staging: str, *, unionids: bool, careful: bool, earn_points: boo
     ),
     written AS (
         INSERT INTO members.orders (id, client, external_id, member_id, store_code, guide, channel, paid_fen,
-            discount_fen, refunded_fen, lines, occurred_at, earns_points, imported, content_hash)
+            discount_fen, refunded_fen, lines, occurred_at, earns_points, imported, content_hash, lines_gross_fen,
+            lines_discounted_fen, gift_lines, line_prices_fen, line_amounts_fen)
         SELECT ($3::text || lpad(to_hex(line), 10, '0'))::uuid, $1::text, external_id, member_id, store_code, guide,
                channel, paid_fen, discount_fen, 0, lines, occurred_at, $2::boolean, true,
                encode(sha256(convert_to(concat_ws('|', member_id, store_code, guide, channel, paid_fen, discount_fen,
-                                                  lines_text, occurred_at, $2::boolean), 'UTF8')), 'hex')
-        FROM v WHERE reason IS NULL
-        ON CONFLICT (client, external_id) DO NOTHING
+                                                  lines_text, occurred_at, $2::boolean), 'UTF8')), 'hex'),
+               lines_gross_fen, lines_discounted_fen, gift_lines, line_prices_fen, line_amounts_fen
+        FROM v WHERE reason IS NULL {_FIRST_OF_ITS_ID if first else "ON CONFLICT (client, external_id) DO NOTHING"}
         {returning}
     ){events}
     SELECT count(*) FROM written
     """  # noqa: S608 (identifiers are ours, values are parameters)
 
+
+# On a first load the table is empty and locked until the commit (`first_load`), so only the file itself can repeat
+# an id: the first valid line of each id is inserted with a plain INSERT (ON CONFLICT's speculative insertion, a
+# check of the unique index before and after each row, cost about a tenth of the statement's backend CPU), the same
+# rows ON CONFLICT would keep. A repeat that slipped through would fail on the unique constraint, not be written.
+_FIRST_OF_ITS_ID = """
+          AND NOT EXISTS (SELECT 1 FROM v AS earlier WHERE earlier.reason IS NULL
+                          AND earlier.external_id = v.external_id AND earlier.line < v.line)"""
 
 # An order.paid event (v1, the fields of members.orders.service.paid_event) per new order.
 _EVENTS_SQL = """
@@ -270,10 +299,14 @@ async def import_orders(
                 args = (client, earn_points, uuid7_prefix())
                 try:
                     async with conn.transaction():  # a savepoint: the careful statement runs in the same transaction
-                        sql = _import_sql(staging, unionids=unionids, careful=False, earn_points=earn_points)
+                        sql = _import_sql(
+                            staging, unionids=unionids, careful=False, earn_points=earn_points, first=bool(secondary)
+                        )
                         report.written = await conn.fetchval(sql, *args)
                 except asyncpg.DataError:  # a `lines` value that is not JSON: the same statement, parsing with care
-                    sql = _import_sql(staging, unionids=unionids, careful=True, earn_points=earn_points)
+                    sql = _import_sql(
+                        staging, unionids=unionids, careful=True, earn_points=earn_points, first=bool(secondary)
+                    )
                     report.written = await conn.fetchval(sql, *args)
             await finish_first_load(conn, secondary, report, console)
         with step(report, "rejects", console):

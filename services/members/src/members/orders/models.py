@@ -77,9 +77,11 @@ class Order(Model, table=True):
     replay is told from a conflicting reuse of the id.
 
     The line summary (`lines_gross_fen`, `lines_discounted_fen`, `gift_lines`, `line_prices_fen`,
-    `line_amounts_fen`: quantity × unit price per line, in line order) is written from `lines` by the trigger
-    `summarise_lines` (migration 3c9e1f4a7b21) on every insert, whoever writes, so the insights refresh reads
-    typed columns instead of parsing JSON; whatever a writer sends for them is replaced."""
+    `line_amounts_fen`: quantity × unit price per line, in line order) is written from `lines` by the function
+    `members.summarise_order_lines` (migration 3c9e1f4a7b21), so the insights refresh reads typed columns instead
+    of parsing JSON: on every change of `lines`, and on every insert that leaves any of the five NULL (migration
+    7d2b8e0c4f13), as every writer but the bulk import does (the model's defaults are NULL too). The bulk import
+    computes them while it validates the lines and sends all five; a test holds them equal to the trigger's."""
 
     __tablename__ = "orders"
     __table_args__ = (
@@ -106,11 +108,12 @@ class Order(Model, table=True):
     discount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
     refunded_fen: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
     lines: list[dict[str, Any]] = Field(sa_column=Column(JSONB, nullable=False))
-    lines_gross_fen: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
-    lines_discounted_fen: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
-    gift_lines: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
-    line_prices_fen: list[int] = Field(default_factory=list, sa_column=Column(ARRAY(BigInteger), nullable=False))
-    line_amounts_fen: list[int] = Field(default_factory=list, sa_column=Column(ARRAY(BigInteger), nullable=False))
+    # NULL by default: the trigger then fills them (a value given here would be kept)
+    lines_gross_fen: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=False))
+    lines_discounted_fen: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=False))
+    gift_lines: bool | None = Field(default=None, sa_column=Column(Boolean, nullable=False))
+    line_prices_fen: list[int] | None = Field(default=None, sa_column=Column(ARRAY(BigInteger), nullable=False))
+    line_amounts_fen: list[int] | None = Field(default=None, sa_column=Column(ARRAY(BigInteger), nullable=False))
     occurred_at: datetime = Field(sa_column=_at())
     earns_points: bool = Field(sa_column=Column(Boolean, nullable=False))
     imported: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default="false"))
