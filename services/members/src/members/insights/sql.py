@@ -249,7 +249,7 @@ WHERE {_in_shard("s.id")} AND s.registered_at < {_UNTIL}
 # cost 4-7 µs apiece on the embedded server (built without OpenSSL, it reads /dev/urandom for every call), the md5
 # about 2; ids stay unique within the statement (one per member) and across statements (a new random seed each),
 # and uq_outbox_id still checks it.
-_EVENT_ID = (
+EVENT_ID = (
     "CAST(overlay(overlay(r.h PLACING '4' FROM 13) "
     "PLACING to_hex(8 + (('x' || substr(r.h, 17, 1))::bit(4)::int & 3)) FROM 17) AS uuid)"
 )
@@ -376,7 +376,7 @@ unmoved AS (
 seed AS (SELECT gen_random_uuid()::text AS seed),
 events AS (
     INSERT INTO members.outbox (id, type, version, aggregate_id, occurred_at, data)
-    SELECT {_EVENT_ID}, 'member.stage-changed', 1, mv.member_id::text, now(),
+    SELECT {EVENT_ID}, 'member.stage-changed', 1, mv.member_id::text, now(),
            jsonb_build_object('member_id', mv.member_id::text, 'from_stage', mv.from_stage,
                               'to_stage', mv.to_stage, 'as_of', (SELECT as_of FROM p)::text)
     FROM moved mv, seed, LATERAL (SELECT md5(seed.seed || mv.member_id::text) AS h) r
