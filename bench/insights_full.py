@@ -25,7 +25,7 @@ import polars as pl
 
 from members.insights.rules import DEFAULT_CONFIG, window_start
 from members.insights.service import day_start
-from members.insights.sql import CHANNELS, EVENT_ID
+from members.insights.sql import CHANNELS
 
 US = 1_000_000
 DAY_US = 86_400 * US
@@ -386,7 +386,7 @@ _UPDATED = COLUMNS[1:]
 # The refresh's merge (members/insights/sql.py: REFRESH from `upserted` on) over the copied rows: rows equal to the
 # stored ones are left out before the INSERT (neither locked nor rewritten), the others upserted; a transition per
 # member whose stage moved (a changed one replaces the date's, one that no longer holds is deleted) and an event
-# per new or changed transition, its id made as the refresh makes it (members/insights/sql.py: EVENT_ID).
+# per new or changed transition.
 MERGE = f"""
 WITH changed AS (
     SELECT c.*
@@ -418,13 +418,12 @@ unmoved AS (
     WHERE t.member_id = u.member_id AND t.as_of = $1::date AND u.stage IS NOT DISTINCT FROM u.previous_stage
     RETURNING t.member_id
 ),
-seed AS (SELECT gen_random_uuid()::text AS seed),
 events AS (
     INSERT INTO {SCRATCH}.outbox (id, type, version, aggregate_id, occurred_at, data)
-    SELECT {EVENT_ID}, 'member.stage-changed', 1, mv.member_id::text, now(),
+    SELECT gen_random_uuid(), 'member.stage-changed', 1, mv.member_id::text, now(),
            jsonb_build_object('member_id', mv.member_id::text, 'from_stage', mv.from_stage,
                               'to_stage', mv.to_stage, 'as_of', $1::date::text)
-    FROM moved mv, seed, LATERAL (SELECT md5(seed.seed || mv.member_id::text) AS h) r
+    FROM moved mv
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM upserted) AS upserted, (SELECT count(*) FROM moved) AS moved,

@@ -221,12 +221,12 @@ SELECT s.id AS member_id, s.status, s.consent, s.source_channel,
        coalesce(a.orders_total, 0) AS orders_total,
        coalesce(a.orders_two_years, 0) AS orders_two_years,
        coalesce(a.orders_without_refund, 0) AS orders_without_refund,
-       coalesce(a.total_spend, 0)::bigint AS total_spend,
+       coalesce(a.total_spend, 0) AS total_spend,
        a.first_order_at, a.last_order_at, a.first_key,
        (a.first_order_at AT TIME ZONE 'Asia/Shanghai')::date AS first_day,
        (a.last_order_at AT TIME ZONE 'Asia/Shanghai')::date AS last_day,
        coalesce(a.orders_365, 0) AS orders_365,
-       coalesce(a.f, 0) AS f, coalesce(a.m, 0)::bigint AS m, a.largest,
+       coalesce(a.f, 0) AS f, coalesce(a.m, 0) AS m, a.largest,
        coalesce(a.discounted_orders, 0) AS discounted_orders,
        a.gross, a.discounted_gross, a.premium_short + coalesce(l.premium_long, 0) AS premium_gross,
        coalesce(a.gift, false) AS gift,
@@ -243,16 +243,6 @@ LEFT JOIN longer l ON l.member_id = s.id
 LEFT JOIN beh bh ON bh.member_id = s.id
 WHERE {_in_shard("s.id")} AND s.registered_at < {_UNTIL}
 """  # noqa: S608
-
-# An event's id: a random (version 4) UUID made from one gen_random_uuid() per statement and the member's id through
-# md5 (`r.h`, 32 hex digits), with the version and variant bits set. gen_random_uuid() for each of 100 000 events
-# cost 4-7 µs apiece on the embedded server (built without OpenSSL, it reads /dev/urandom for every call), the md5
-# about 2; ids stay unique within the statement (one per member) and across statements (a new random seed each),
-# and uq_outbox_id still checks it.
-EVENT_ID = (
-    "CAST(overlay(overlay(r.h PLACING '4' FROM 13) "
-    "PLACING to_hex(8 + (('x' || substr(r.h, 17, 1))::bit(4)::int & 3)) FROM 17) AS uuid)"
-)
 
 # Scores, segment, stage and consumer types from the shard's facts and the date's baseline, then in the same
 # statement the upsert of the changed rows, the stage transitions and their events.
@@ -373,13 +363,12 @@ unmoved AS (
       AND u.stage IS NOT DISTINCT FROM u.previous_stage
     RETURNING t.member_id
 ),
-seed AS (SELECT gen_random_uuid()::text AS seed),
 events AS (
     INSERT INTO members.outbox (id, type, version, aggregate_id, occurred_at, data)
-    SELECT {EVENT_ID}, 'member.stage-changed', 1, mv.member_id::text, now(),
+    SELECT gen_random_uuid(), 'member.stage-changed', 1, mv.member_id::text, now(),
            jsonb_build_object('member_id', mv.member_id::text, 'from_stage', mv.from_stage,
                               'to_stage', mv.to_stage, 'as_of', (SELECT as_of FROM p)::text)
-    FROM moved mv, seed, LATERAL (SELECT md5(seed.seed || mv.member_id::text) AS h) r
+    FROM moved mv
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM computed) AS members,
