@@ -1,10 +1,15 @@
 """The P9 baseline doing the refresh's whole work with Polars: extract the rows (COPY out), compute every column the
 refresh writes to `members.member_insights` (RFM, segment, stage and its history, the audience facts, the extra
-indicators, consumer types, expected repurchase date, by the rules of members/insights/sql.py) and COPY the
-result into a scratch table, which is what a Polars-based refresh would have to do before merging it (the merge,
-the transitions and the events, which the refresh also writes, are left out: the baseline is favoured).
+indicators, consumer types, expected repurchase date, by the rules of members/insights/sql.py), COPY the result into
+a temporary table (the lighter baseline stops here: `FullTimes.light`), then merge it as the refresh does, in one
+transaction: the changed rows upserted into a copy of `members.member_insights`, the stage transitions into a copy
+of `members.stage_transitions` and a `member.stage-changed` event per new or changed transition into a copy of
+`members.outbox` (`FullTimes.total`, the like-for-like baseline). The copies live in the schema `bench_polars`,
+made by `prepare_scratch` before each timed run (untimed): the same columns, indexes, constraints and foreign keys
+as the real tables, holding the real tables' rows, so the merge starts from the state the refresh starts from.
 
-`compare` then counts, column by column, the members whose stored row differs from the scratch row.
+`compare` then counts, column by column, the members whose stored row differs from the merged copy, and the
+transitions and events present on one side only.
 """
 
 from __future__ import annotations
@@ -53,23 +58,35 @@ _BEHAVIOUR = (
     f"SELECT member_id, kind, activity, page, {_EPOCH.format('occurred_at')} FROM members.behaviour_events "  # noqa: S608
     "WHERE occurred_at < '{until}'"
 )
+SCRATCH = "bench_polars"  # the copies of the tables the refresh writes, merged into by the Polars path
 _CURRENT = (
-    "SELECT member_id, as_of, stage, stage_since, previous_as_of, previous_stage, previous_stage_since "
-    "FROM members.member_insights"
+    "SELECT member_id, as_of, stage, stage_since, previous_as_of, previous_stage, previous_stage_since "  # noqa: S608
+    f"FROM {SCRATCH}.member_insights"  # the copy: the same rows as members.member_insights before the run
 )
 
 
 @dataclass(frozen=True, slots=True)
 class FullTimes:
-    """Seconds spent extracting, computing and writing back."""
+    """Seconds spent extracting, computing, writing back (COPY into a temporary table) and merging (upsert,
+    transitions, events); the merge's counts."""
 
     extract: float
     compute: float
     write: float
+    merge: float
+    upserted: int
+    transitions: int
+    events: int
+
+    @property
+    def light(self) -> float:
+        """The lighter baseline: extract, compute, COPY back (no merge, transitions nor events)."""
+        return self.extract + self.compute + self.write
 
     @property
     def total(self) -> float:
-        return self.extract + self.compute + self.write
+        """The like-for-like baseline: the lighter one plus the merge the refresh also does."""
+        return self.light + self.merge
 
 
 async def _copy_out(connection: Any, query: str) -> io.BytesIO:
@@ -328,8 +345,34 @@ def _rows(staged: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
     )  # fmt: skip
 
 
+async def prepare_scratch(connection: Any) -> None:
+    """(Untimed.) The schema `bench_polars` anew: copies of members.member_insights, members.stage_transitions and
+    members.outbox with their indexes, constraints, defaults, identity and foreign keys, holding the real tables'
+    rows (dropped by `drop_scratch`)."""
+    outbox = "id, type, version, aggregate_id, occurred_at, data, recorded_at, published_at"
+    await connection.execute(
+        f"DROP SCHEMA IF EXISTS {SCRATCH} CASCADE; CREATE SCHEMA {SCRATCH}; "  # noqa: S608
+        f"CREATE TABLE {SCRATCH}.member_insights (LIKE members.member_insights INCLUDING ALL); "
+        f"CREATE TABLE {SCRATCH}.stage_transitions (LIKE members.stage_transitions INCLUDING ALL); "
+        f"CREATE TABLE {SCRATCH}.outbox (LIKE members.outbox INCLUDING ALL); "
+        f"ALTER TABLE {SCRATCH}.member_insights ADD FOREIGN KEY (member_id) REFERENCES members.members (id) "
+        "ON DELETE CASCADE; "
+        f"ALTER TABLE {SCRATCH}.stage_transitions ADD FOREIGN KEY (member_id) REFERENCES members.members (id) "
+        "ON DELETE CASCADE; "
+        f"INSERT INTO {SCRATCH}.member_insights SELECT * FROM members.member_insights; "
+        f"INSERT INTO {SCRATCH}.stage_transitions SELECT * FROM members.stage_transitions; "
+        f"INSERT INTO {SCRATCH}.outbox ({outbox}) SELECT {outbox} FROM members.outbox ORDER BY seq; "
+        f"ANALYZE {SCRATCH}.member_insights, {SCRATCH}.stage_transitions, {SCRATCH}.outbox"
+    )  # fmt: skip
+
+
+async def drop_scratch(connection: Any) -> None:
+    await connection.execute(f"DROP SCHEMA IF EXISTS {SCRATCH} CASCADE")
+
+
 async def write_scratch(connection: Any, rows: pl.DataFrame) -> None:
-    """COPY the computed rows into a scratch table shaped like members.member_insights (dropped on close)."""
+    """COPY the computed rows into a temporary table shaped like members.member_insights, without its indexes
+    (dropped on close)."""
     await connection.execute(
         "CREATE TEMP TABLE IF NOT EXISTS insights_scratch (LIKE members.member_insights); TRUNCATE insights_scratch"
     )
@@ -339,20 +382,78 @@ async def write_scratch(connection: Any, rows: pl.DataFrame) -> None:
     await connection.copy_to_table("insights_scratch", source=buffer, columns=list(COLUMNS), format="csv", null="")
 
 
+_UPDATED = COLUMNS[1:]
+# The refresh's merge (members/insights/sql.py: REFRESH from `upserted` on) over the copied rows: rows equal to the
+# stored ones are left out before the INSERT (neither locked nor rewritten), the others upserted; a transition per
+# member whose stage moved (a changed one replaces the date's, one that no longer holds is deleted) and an event
+# per new or changed transition.
+MERGE = f"""
+WITH changed AS (
+    SELECT c.*
+    FROM insights_scratch c
+    LEFT JOIN {SCRATCH}.member_insights cur ON cur.member_id = c.member_id
+    WHERE cur.member_id IS NULL
+       OR ({", ".join(f"cur.{n}" for n in _UPDATED)}) IS DISTINCT FROM ({", ".join(f"c.{n}" for n in _UPDATED)})
+),
+upserted AS (
+    INSERT INTO {SCRATCH}.member_insights AS i ({", ".join(COLUMNS)})
+    SELECT {", ".join(COLUMNS)} FROM changed
+    ON CONFLICT (member_id) DO UPDATE SET {", ".join(f"{n} = excluded.{n}" for n in _UPDATED)}
+    WHERE i.as_of <= excluded.as_of
+      AND ({", ".join(f"i.{n}" for n in _UPDATED)}) IS DISTINCT FROM ({", ".join(f"excluded.{n}" for n in _UPDATED)})
+    RETURNING i.member_id, i.stage, i.previous_stage
+),
+moved AS (
+    INSERT INTO {SCRATCH}.stage_transitions AS t (member_id, as_of, from_stage, to_stage)
+    SELECT u.member_id, $1::date, u.previous_stage, u.stage
+    FROM upserted u
+    WHERE u.stage IS DISTINCT FROM u.previous_stage
+    ON CONFLICT (member_id, as_of) DO UPDATE SET from_stage = excluded.from_stage, to_stage = excluded.to_stage
+    WHERE (t.from_stage, t.to_stage) IS DISTINCT FROM (excluded.from_stage, excluded.to_stage)
+    RETURNING t.member_id, t.from_stage, t.to_stage
+),
+unmoved AS (
+    DELETE FROM {SCRATCH}.stage_transitions t
+    USING upserted u
+    WHERE t.member_id = u.member_id AND t.as_of = $1::date AND u.stage IS NOT DISTINCT FROM u.previous_stage
+    RETURNING t.member_id
+),
+events AS (
+    INSERT INTO {SCRATCH}.outbox (id, type, version, aggregate_id, occurred_at, data)
+    SELECT gen_random_uuid(), 'member.stage-changed', 1, mv.member_id::text, now(),
+           jsonb_build_object('member_id', mv.member_id::text, 'from_stage', mv.from_stage,
+                              'to_stage', mv.to_stage, 'as_of', $1::date::text)
+    FROM moved mv
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM upserted) AS upserted, (SELECT count(*) FROM moved) AS moved,
+       (SELECT count(*) FROM unmoved) AS unmoved, (SELECT count(*) FROM events) AS events
+"""  # noqa: S608
+
+
 async def full_path(connection: Any, as_of: date) -> tuple[pl.DataFrame, FullTimes]:
-    """Extract, compute, write back; the rows and the three durations."""
+    """Extract, compute, write back, merge (after `prepare_scratch`); the rows, the durations and the counts."""
     started = time.perf_counter()
     frames = await extract(connection, as_of)
     extracted = time.perf_counter()
     rows = compute(frames, as_of)
     computed = time.perf_counter()
-    await write_scratch(connection, rows)
-    return rows, FullTimes(extracted - started, computed - extracted, time.perf_counter() - computed)
+    async with connection.transaction():  # one transaction, as the refresh
+        await write_scratch(connection, rows)
+        written = time.perf_counter()
+        merged = await connection.fetchrow(MERGE, as_of)
+    done = time.perf_counter()
+    times = FullTimes(
+        extracted - started, computed - extracted, written - computed, done - written,
+        upserted=merged["upserted"], transitions=merged["moved"], events=merged["events"],
+    )  # fmt: skip
+    return rows, times
 
 
 async def compare(connection: Any) -> dict[str, int]:
-    """Per column, how many members' stored row differs from the scratch row (shares to 1e-9); `rows`: members
-    present on one side only."""
+    """Per column, how many members' stored row differs from the merged copy's (shares to 1e-9); `rows`: members
+    present on one side only; `transitions`, `events`: transitions (every column) and `member.stage-changed` events
+    (aggregate and data) present on one side only."""
     checks = ", ".join(
         f"count(*) FILTER (WHERE round(i.{c}::numeric, 9) IS DISTINCT FROM round(s.{c}::numeric, 9)) AS {c}"
         if c.endswith("_share")
@@ -361,7 +462,15 @@ async def compare(connection: Any) -> dict[str, int]:
     )
     query = (
         f"SELECT count(*) FILTER (WHERE i.member_id IS NULL OR s.member_id IS NULL) AS rows, {checks} "  # noqa: S608
-        "FROM members.member_insights i FULL JOIN insights_scratch s ON s.member_id = i.member_id"
+        f"FROM members.member_insights i FULL JOIN {SCRATCH}.member_insights s ON s.member_id = i.member_id"
     )
-    row = await connection.fetchrow(query)
+    row = dict(await connection.fetchrow(query))
+    transitions = "SELECT member_id, as_of, from_stage, to_stage FROM {}.stage_transitions"
+    events = "SELECT aggregate_id, data FROM {}.outbox WHERE type = 'member.stage-changed'"
+    for key, select in (("transitions", transitions), ("events", events)):
+        real, copy = select.format("members"), select.format(SCRATCH)
+        one_side = "SELECT count(*) FROM ({} EXCEPT ALL {}) d"
+        row[key] = await connection.fetchval(
+            f"SELECT ({one_side.format(real, copy)}) + ({one_side.format(copy, real)})"
+        )
     return {key: int(value) for key, value in row.items()}

@@ -153,6 +153,27 @@ async def test_the_same_as_of_twice_gives_the_same_stages_histories_and_no_new_e
     assert {(e.type, e.version) for e in events} == {("member.stage-changed", 1)}
 
 
+async def test_stage_changed_events_have_distinct_version_4_ids_across_members_and_refreshes(
+    engine: AsyncEngine,
+) -> None:
+    # given three members whose stage changes on two dates (new, then at risk)
+    for _ in range(3):
+        await order(engine, await member(engine), 110)
+    # when
+    await refresh(engine, as_of=AS_OF.replace(month=3, day=22))
+    await refresh(engine)
+    # then
+    async with engine.connect() as connection:
+        ids = (
+            (await connection.execute(text("SELECT id FROM members.outbox WHERE type = 'member.stage-changed'")))
+            .scalars()
+            .all()
+        )
+    assert len(ids) == 6
+    assert len(set(ids)) == 6
+    assert all(i.version == 4 and i.variant == uuid.RFC_4122 for i in ids)
+
+
 async def test_shards_cover_every_member_once(engine: AsyncEngine) -> None:
     members = [await member(engine) for _ in range(20)]
     results = [await refresh(engine, shard=s, shards=3) for s in range(3)]
