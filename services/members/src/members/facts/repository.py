@@ -39,10 +39,7 @@ class FactsRepository:
             {"member_id": f.member_id, "points_available": f.available, "points_changed_at": f.changed_at}
             for f in facts
         ]
-        if len(rows) == 1:
-            statement = upsert_newest(_LOYALTY, rows[0], key=["member_id"], stamp="points_changed_at")
-            await self.session.execute(statement)
-        elif many := upsert_newest_many(_LOYALTY, rows, key=["member_id"], stamp="points_changed_at"):
+        if many := upsert_newest_many(_LOYALTY, rows, key=["member_id"], stamp="points_changed_at"):
             await self.session.execute(*many)
 
     async def tier(self, member_id: uuid.UUID, tier: str, vip_eligible: bool, changed_at: datetime) -> None:

@@ -21,14 +21,22 @@ def upsert_newest(table: Table, values: Mapping[str, Any], *, key: Sequence[str]
 
 
 @cache
-def _statement(table: Table, columns: tuple[str, ...], key: tuple[str, ...], stamp: str) -> TextClause:
+def _statement(
+    table: Table, columns: tuple[str, ...], key: tuple[str, ...], stamp: str, *, many: bool = False
+) -> TextClause:
+    """The upsert's text: one row from scalar parameters, or (`many`) the rows of one array parameter per column."""
     unknown = [name for name in (*columns, *key, stamp) if name not in table.c]
     if unknown:
         raise KeyError(f"{table.fullname} has no column {', '.join(unknown)}")
+    if many:
+        dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+        arrays = ", ".join(f"CAST(:{name} AS {table.c[name].type.compile(dialect=dialect)}[])" for name in columns)
+        source = f"SELECT * FROM unnest({arrays})"  # noqa: S608 (a Table's columns and their types)
+    else:
+        source = f"VALUES ({', '.join(f':{name}' for name in columns)})"
     updates = ", ".join(f"{name} = excluded.{name}" for name in columns if name not in key)
     return text(
-        f"INSERT INTO {table.fullname} AS stored ({', '.join(columns)}) "  # noqa: S608 (a Table's name and its columns)
-        f"VALUES ({', '.join(f':{name}' for name in columns)}) "
+        f"INSERT INTO {table.fullname} AS stored ({', '.join(columns)}) {source} "
         f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates} "
         f"WHERE stored.{stamp} IS NULL OR stored.{stamp} <= excluded.{stamp}"
     )
@@ -49,14 +57,5 @@ def upsert_newest_many(
         if kept is None or kept[stamp] <= row[stamp]:
             newest[at] = row
     columns = tuple(rows[0])
-    statement = _many_statement(table, columns, tuple(key), stamp)
+    statement = _statement(table, columns, tuple(key), stamp, many=True)
     return statement, {name: [row[name] for row in newest.values()] for name in columns}
-
-
-@cache
-def _many_statement(table: Table, columns: tuple[str, ...], key: tuple[str, ...], stamp: str) -> TextClause:
-    single = _statement(table, columns, key, stamp).text
-    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
-    arrays = ", ".join(f"CAST(:{name} AS {table.c[name].type.compile(dialect=dialect)}[])" for name in columns)
-    values = f"VALUES ({', '.join(f':{name}' for name in columns)})"
-    return text(single.replace(values, f"SELECT * FROM unnest({arrays})"))  # noqa: S608 (a Table's columns)
