@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from members.insights.errors import InvalidAsOf, InvalidShard
+from members.insights.repository import InsightsRepository
 from members.insights.rules import Segment
 from members.insights.service import refresh_insights, today
 from members.uow import MembersUnitOfWork
@@ -189,3 +190,68 @@ async def test_bad_dates_and_shards_are_refused(engine: AsyncEngine) -> None:
         await refresh_insights(uow, as_of=AS_OF, shard=3, shards=3)
     with pytest.raises(InvalidShard):
         await refresh_insights(uow, as_of=AS_OF, shard=0, shards=0)
+
+
+async def _stored(engine: AsyncEngine) -> tuple[dict[str, object], list[tuple[object, ...]]]:
+    """The date's baseline row and every member's insights row (but when they were written), then both forgotten
+    (the next refresh is a first one)."""
+    async with engine.begin() as connection:
+        baseline = (await connection.execute(text("SELECT * FROM members.insight_baselines"))).mappings().one()
+        rows = (await connection.execute(text("SELECT * FROM members.member_insights ORDER BY member_id"))).mappings()
+        insights = [tuple(v for k, v in row.items() if k != "computed_at") for row in rows]
+        for table in ("stage_transitions", "member_insights", "insight_baselines"):
+            await connection.execute(text(f"DELETE FROM members.{table}"))  # noqa: S608 (names of this test)
+    return {k: v for k, v in baseline.items() if k != "computed_at"}, insights
+
+
+async def test_one_shard_and_three_shards_write_the_same_baseline_and_rows(engine: AsyncEngine) -> None:
+    # given buyers in and out of the window, a refund, a five-line order, a member who has never bought, and one
+    # registered after the date whose orders (imported, say) came before it: a buyer of the window all the same
+    first, second, idle = await member(engine), await member(engine), await member(engine)
+    await order(engine, first, 3, paid=4000, lines=[line(100), line(900), line(1000), line(1000), line(1000)])
+    await order(engine, first, 40, paid=1200, refunded=200)
+    await order(engine, second, 200, paid=300)
+    await order(engine, second, 500, paid=9000)
+    late = await member(engine, registered_days_ago=-10)
+    await order(engine, late, 20, paid=50_000, lines=[line(50_000)])
+    # when the date is refreshed in one shard (the baseline's R, F, M from its facts), then again in three shards
+    # (the baseline's own pass over the window's orders)
+    assert (await refresh(engine)).members == 3
+    one = await _stored(engine)
+    assert sum([(await refresh(engine, shard=s, shards=3)).members for s in range(3)]) == 3
+    three = await _stored(engine)
+    # then both baselines count the late buyer (three buyers; largest spend 50 000) and both are the same row, as
+    # are the members' rows (the late member has none)
+    assert one[0]["buyers"] == 3
+    assert one[0]["m_bounds"][-1] == 50_000
+    assert one == three
+    assert idle in {row[0] for row in one[1]}
+    assert late not in {row[0] for row in one[1]}
+
+
+async def test_a_baseline_written_meanwhile_at_another_premium_price_is_the_one_used(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a buyer of a 100-fen line and a 1 000-fen line (premium price 1 000: share 1000 / 1100), and the date's
+    # baseline written by a concurrent refresh at a premium price of 100 after this refresh found none
+    buyer = await member(engine)
+    await order(engine, buyer, 5, paid=1100, lines=[line(100), line(1000)])
+    await refresh(engine)
+    assert (await insight(engine, buyer))["premium_share"] == pytest.approx(1000 / 1100)
+    async with engine.begin() as connection:
+        await connection.execute(text("UPDATE members.insight_baselines SET premium_unit_fen = 100"))
+        for table in ("stage_transitions", "member_insights"):
+            await connection.execute(text(f"DELETE FROM members.{table}"))  # noqa: S608 (names of this test)
+    checks: list[object] = []
+    looked_up = InsightsRepository._premium_unit_fen
+
+    async def first_finds_none(self: InsightsRepository, params: dict[str, object]) -> int | None:
+        checks.append(params["as_of"])
+        return None if len(checks) == 1 else await looked_up(self, params)
+
+    monkeypatch.setattr(InsightsRepository, "_premium_unit_fen", first_finds_none)
+    # when
+    await refresh(engine)
+    # then the facts were computed again at the stored price: every line is premium
+    assert len(checks) == 2
+    assert (await insight(engine, buyer))["premium_share"] == pytest.approx(1.0)

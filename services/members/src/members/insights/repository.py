@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, select, text
+from sqlalchemy import ColumnElement, Result, false, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -31,14 +31,33 @@ class InsightsRepository:
         """Memory for the refresh's aggregates and sorts (this transaction only)."""
         await self.session.execute(text("SET LOCAL work_mem = '256MB'"))
 
-    async def baseline(self, params: dict[str, Any]) -> int:
-        """The premium unit price of the baseline of `as_of`, computing and writing the baseline first unless a
-        shard or an earlier run already wrote it (then it is not computed again)."""
+    async def facts(self, params: dict[str, Any]) -> None:
+        """The shard's facts into the temporary table sql.FACTS_TABLE, and the date's baseline first unless a shard
+        or an earlier run already wrote it. In shards, the whole baseline comes first (sql.BASELINE); in one
+        shard, only its premium price (sql.PREMIUM, which the facts need), the rest from the facts themselves
+        (sql.BASELINE_OF_FACTS: one pass over the window's orders less)."""
         premium = await self._premium_unit_fen(params)
-        if premium is None:
-            computed = (await self.session.execute(text(sql.BASELINE), params)).mappings().one()
-            await self.session.execute(text(sql.BASELINE_INSERT), {**params, **computed})
-            premium = await self._premium_unit_fen(params)  # ours, or the one a concurrent shard wrote first
+        if premium is None and params["shards"] > 1:
+            premium = await self._write_baseline(params, (await self.session.execute(text(sql.BASELINE), params)))
+        if premium is not None:
+            await self._facts(params, premium)
+            return
+        premium = (await self.session.execute(text(sql.PREMIUM), params)).scalar_one()
+        await self._facts(params, premium)
+        found = await self.session.execute(text(sql.BASELINE_OF_FACTS), {**params, "premium_unit_fen": premium})
+        stored = await self._write_baseline(params, found)
+        if stored != premium:  # a concurrent refresh of the date wrote its baseline first, at another price
+            await self.session.execute(text(f"DROP TABLE {sql.FACTS_TABLE}"))
+            await self._facts(params, stored)
+
+    async def _facts(self, params: dict[str, Any], premium: int) -> None:
+        params["premium_unit_fen"] = premium
+        await self.session.execute(text(sql.FACTS), params)
+
+    async def _write_baseline(self, params: dict[str, Any], found: Result[Any]) -> int:
+        """Write the computed baseline unless the date has one (a concurrent shard's); the stored premium price."""
+        await self.session.execute(text(sql.BASELINE_INSERT), {**params, **found.mappings().one()})
+        premium = await self._premium_unit_fen(params)
         if premium is None:
             raise RuntimeError(f"no insight baseline for {params['as_of']}")
         return premium
@@ -48,9 +67,8 @@ class InsightsRepository:
         return found.scalar_one_or_none()
 
     async def refresh(self, params: dict[str, Any]) -> dict[str, int]:
-        """Recompute one shard (`params` with the date's premium unit price); the counts of members, transitions
-        written, transitions undone and events. The shard's facts go through a temporary table (see sql.FACTS)."""
-        await self.session.execute(text(sql.FACTS), params)
+        """Recompute the shard from its facts (`facts` first); the counts of members, transitions written,
+        transitions undone and events."""
         row = (await self.session.execute(text(sql.REFRESH), params)).mappings().one()
         # Dropped now, not only at commit: the same transaction may refresh again (a caller's outer transaction)
         await self.session.execute(text(f"DROP TABLE {sql.FACTS_TABLE}"))

@@ -175,7 +175,7 @@ async def refresh_insights(
     params = refresh_params(as_of, shard, shards, config)
     async with uow:
         await uow.insights.tune()
-        params["premium_unit_fen"] = await uow.insights.baseline(params)
+        await uow.insights.facts(params)
         counts = await uow.insights.refresh(params)
         if counts["events"]:
             await uow.session.execute(text(f'NOTIFY "{notify_channel(OUTBOX)}"'))

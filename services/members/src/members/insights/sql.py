@@ -1,4 +1,5 @@
-"""The refresh's SQL: the brand-wide baseline of a date (BASELINE, then BASELINE_INSERT), and the set-based
+"""The refresh's SQL: the brand-wide baseline of a date (BASELINE before a refresh in shards; PREMIUM, then
+BASELINE_OF_FACTS after the facts, in one shard; then BASELINE_INSERT), and the set-based
 recomputation of one shard of members (RFM, stage, history, facts for audiences, consumer types) with its
 `member.stage-changed` events: FACTS (the shard's per-member facts, read-only, so PostgreSQL may run it in
 parallel workers) then REFRESH (everything else and every write, in one statement). No per-member loop:
@@ -37,15 +38,19 @@ _INLINE_LINES = 3  # orders with up to this many lines are summed inline (nearly
 _PREMIUM = "CAST(:premium_unit_fen AS bigint)"  # the date's, read from its baseline first: a bound value
 
 
-def _premium_short(order: str) -> str:
-    """An order's line amount at or above the date's premium unit price, for orders of up to three lines, by
-    inline comparisons of its typed line arrays (longer orders: `longer` in FACTS). No subquery: a correlated
-    subquery here would keep the aggregate out of parallel workers."""
+def _premium(order: str) -> str:
+    """An order's line amount at or above the date's premium unit price: inline comparisons of its typed line
+    arrays for orders of up to three lines (nearly all), the parallel-safe function `members.premium_amount_fen`
+    (migration 5b7e2a9c1d46) for longer ones. No subquery: a correlated subquery here would keep the aggregate out
+    of parallel workers."""
     prices, amounts = f"{order}.line_prices_fen", f"{order}.line_amounts_fen"
     inline = " + ".join(
         f"(CASE WHEN {prices}[{k}] >= {_PREMIUM} THEN {amounts}[{k}] ELSE 0 END)" for k in range(1, _INLINE_LINES + 1)
     )
-    return f"(CASE WHEN cardinality({prices}) <= {_INLINE_LINES} THEN {inline} ELSE 0 END)"
+    return (
+        f"(CASE WHEN cardinality({prices}) <= {_INLINE_LINES} THEN {inline} "
+        f"ELSE members.premium_amount_fen({prices}, {amounts}, {_PREMIUM}) END)"
+    )
 
 
 # The date and the end of its last local day, for REFRESH (FACTS and BASELINE use bound values directly: a CTE
@@ -59,7 +64,7 @@ p AS (
 )"""
 
 # Built from constants of this module only (no input reaches the text): bound parameters carry every value.
-# A read-only SELECT with bound values only (no CTE referenced per row), so that its two scans of the window's orders
+# Read-only SELECTs with bound values only (no CTE referenced per row), so that their scans of the window's orders
 # run in parallel workers; BASELINE_INSERT then writes the row. The premium unit price is percentile_disc(0.8) of
 # the window's line unit prices, found from their counts per price (a parallel hash aggregate instead of a sort of
 # every line): the first price whose running count reaches ceil(0.8 × lines), as percentile_disc picks it.
@@ -67,6 +72,40 @@ _WINDOW_ORDERS = (
     "o.occurred_at >= CAST(:window_from AS timestamptz) AND o.occurred_at < CAST(:until AS timestamptz) "
     "AND o.refunded_fen < o.paid_fen"
 )
+_PREMIUM_PRICE = f"""
+prices AS (
+    SELECT l.unit_price_fen, count(*) AS lines
+    FROM members.orders o, unnest(o.line_prices_fen) AS l(unit_price_fen)
+    WHERE {_WINDOW_ORDERS} AND l.unit_price_fen IS NOT NULL
+    GROUP BY l.unit_price_fen
+),
+premium AS (
+    SELECT coalesce(min(c.unit_price_fen), 0)::bigint AS fen
+    FROM (
+        SELECT unit_price_fen, sum(lines) OVER (ORDER BY unit_price_fen) AS running, sum(lines) OVER () AS total
+        FROM prices
+    ) c
+    WHERE c.running >= greatest(ceil(0.8::float8 * c.total::float8), 1)
+)"""  # noqa: S608
+
+
+def _summary(premium: str) -> str:
+    """The baseline's row from `per` (one row per buyer of the window: r, f, m) and the premium price `premium`."""
+    return f"""
+SELECT count(*)::integer AS buyers,
+       coalesce(percentile_disc(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP (ORDER BY r), '{{}}')::integer[] AS r_bounds,
+       coalesce(percentile_disc(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP (ORDER BY f), '{{}}')::integer[] AS f_bounds,
+       coalesce(percentile_disc(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP (ORDER BY m), '{{}}')::bigint[] AS m_bounds,
+       coalesce(avg(r), 0)::float8 AS average_r, coalesce(avg(f), 0)::float8 AS average_f,
+       coalesce(avg(m), 0)::float8 AS average_m,
+       {premium} AS premium_unit_fen,
+       coalesce(sum(m)::float8 / nullif(sum(f), 0), 0)::float8 AS average_order_fen
+FROM per
+"""  # noqa: S608
+
+
+# The whole baseline of the date, in two scans of the window's orders (per buyer, per unit price): a refresh in
+# shards runs it before its first shard's facts, as each shard only sees its own buyers.
 BASELINE = f"""
 WITH per AS (
     SELECT o.member_id,
@@ -77,30 +116,13 @@ WITH per AS (
     WHERE {_WINDOW_ORDERS}
     GROUP BY o.member_id
 ),
-prices AS (
-    SELECT l.unit_price_fen, count(*) AS lines
-    FROM members.orders o, unnest(o.line_prices_fen) AS l(unit_price_fen)
-    WHERE {_WINDOW_ORDERS} AND l.unit_price_fen IS NOT NULL
-    GROUP BY l.unit_price_fen
-),
-premium AS (
-    SELECT min(c.unit_price_fen) AS fen
-    FROM (
-        SELECT unit_price_fen, sum(lines) OVER (ORDER BY unit_price_fen) AS running, sum(lines) OVER () AS total
-        FROM prices
-    ) c
-    WHERE c.running >= greatest(ceil(0.8::float8 * c.total::float8), 1)
-)
-SELECT count(*)::integer AS buyers,
-       coalesce(percentile_disc(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP (ORDER BY r), '{{}}')::integer[] AS r_bounds,
-       coalesce(percentile_disc(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP (ORDER BY f), '{{}}')::integer[] AS f_bounds,
-       coalesce(percentile_disc(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP (ORDER BY m), '{{}}')::bigint[] AS m_bounds,
-       coalesce(avg(r), 0)::float8 AS average_r, coalesce(avg(f), 0)::float8 AS average_f,
-       coalesce(avg(m), 0)::float8 AS average_m,
-       coalesce((SELECT fen FROM premium), 0)::bigint AS premium_unit_fen,
-       coalesce(sum(m)::float8 / nullif(sum(f), 0), 0)::float8 AS average_order_fen
-FROM per
-"""  # noqa: S608
+{_PREMIUM_PRICE}
+{_summary("(SELECT fen FROM premium)")}"""  # noqa: S608
+
+# A refresh in one shard finds the premium price alone (FACTS needs it), then the rest of the baseline from its
+# own facts (BASELINE_OF_FACTS: the window's buyers are the facts' members with f > 0, with the same r, f and m),
+# which saves a pass over the window's orders.
+PREMIUM = f"WITH {_PREMIUM_PRICE}\nSELECT fen AS premium_unit_fen FROM premium"
 
 BASELINE_INSERT = """
 INSERT INTO members.insight_baselines (
@@ -161,7 +183,8 @@ _COMPUTED = ", ".join(f"c.{name}" for name in _UPDATED)
 # The shard's facts per member (orders, behaviour), read-only: a CREATE TABLE AS, which PostgreSQL plans in
 # parallel (a statement that writes through a CTE never is), into a temporary table of this transaction that
 # REFRESH then reads. Bound values only (no CTE, no subquery per row), so that the scans and aggregates may run in
-# parallel workers.
+# parallel workers. A member registered after the date is kept when they bought in the window (`registered` false:
+# REFRESH leaves them out), so that the baseline of a refresh in one shard counts every buyer (BASELINE_OF_FACTS).
 FACTS_TABLE = "pg_temp.insight_facts"
 _WINDOW = "CAST(:window_from AS timestamptz)"
 _UNTIL = "CAST(:until AS timestamptz)"
@@ -184,21 +207,12 @@ WITH agg AS (
            count(*) FILTER (WHERE o.occurred_at >= {_WINDOW} AND o.discount_fen > 0) AS discounted_orders,
            sum(o.lines_gross_fen) FILTER (WHERE o.occurred_at >= {_WINDOW}) AS gross,
            sum(o.lines_discounted_fen) FILTER (WHERE o.occurred_at >= {_WINDOW}) AS discounted_gross,
-           sum({_premium_short("o")}) FILTER (WHERE o.occurred_at >= {_WINDOW}) AS premium_short,
+           sum({_premium("o")}) FILTER (WHERE o.occurred_at >= {_WINDOW}) AS premium_gross,
            coalesce(bool_or(o.gift_lines) FILTER (WHERE o.occurred_at >= {_WINDOW}), false) AS gift,
            min(o.occurred_at) FILTER (WHERE o.occurred_at >= CAST(:won_back_from AS timestamptz)) AS return_at,
            max(o.occurred_at) FILTER (WHERE o.occurred_at < CAST(:won_back_from AS timestamptz)) AS before_return_at
     FROM members.orders o
     WHERE o.occurred_at < {_UNTIL} AND o.refunded_fen < o.paid_fen AND {_in_shard("o.member_id")}
-    GROUP BY o.member_id
-),
-longer AS (
-    SELECT o.member_id, sum(x.amount) AS premium_long
-    FROM members.orders o
-    CROSS JOIN LATERAL unnest(o.line_prices_fen, o.line_amounts_fen) AS x(unit, amount)
-    WHERE cardinality(o.line_prices_fen) > {_INLINE_LINES} AND x.unit >= {_PREMIUM}
-      AND o.occurred_at >= {_WINDOW} AND o.occurred_at < {_UNTIL} AND o.refunded_fen < o.paid_fen
-      AND {_in_shard("o.member_id")}
     GROUP BY o.member_id
 ),
 beh AS (
@@ -217,7 +231,7 @@ beh AS (
     WHERE b.occurred_at < {_UNTIL} AND {_in_shard("b.member_id")}
     GROUP BY b.member_id
 )
-SELECT s.id AS member_id, s.status, s.consent, s.source_channel,
+SELECT s.id AS member_id, s.registered_at < {_UNTIL} AS registered, s.status, s.consent, s.source_channel,
        coalesce(a.orders_total, 0) AS orders_total,
        coalesce(a.orders_two_years, 0) AS orders_two_years,
        coalesce(a.orders_without_refund, 0) AS orders_without_refund,
@@ -228,7 +242,7 @@ SELECT s.id AS member_id, s.status, s.consent, s.source_channel,
        coalesce(a.orders_365, 0) AS orders_365,
        coalesce(a.f, 0) AS f, coalesce(a.m, 0) AS m, a.largest,
        coalesce(a.discounted_orders, 0) AS discounted_orders,
-       a.gross, a.discounted_gross, a.premium_short + coalesce(l.premium_long, 0) AS premium_gross,
+       a.gross, a.discounted_gross, a.premium_gross,
        coalesce(a.gift, false) AS gift,
        (a.return_at AT TIME ZONE 'Asia/Shanghai')::date AS return_day,
        (a.before_return_at AT TIME ZONE 'Asia/Shanghai')::date AS before_return_day,
@@ -239,10 +253,12 @@ SELECT s.id AS member_id, s.status, s.consent, s.source_channel,
        coalesce(bh.bring_friend, false) AS bring_friend
 FROM members.members s
 LEFT JOIN agg a ON a.member_id = s.id
-LEFT JOIN longer l ON l.member_id = s.id
 LEFT JOIN beh bh ON bh.member_id = s.id
-WHERE {_in_shard("s.id")} AND s.registered_at < {_UNTIL}
+WHERE {_in_shard("s.id")} AND (s.registered_at < {_UNTIL} OR a.f > 0)
 """  # noqa: S608
+
+# The rest of the date's baseline from the facts of a refresh in one shard (see PREMIUM).
+BASELINE_OF_FACTS = f"WITH per AS (SELECT recency AS r, f, m FROM {FACTS_TABLE} WHERE f > 0)\n{_summary(_PREMIUM)}"  # noqa: S608
 
 # Scores, segment, stage and consumer types from the shard's facts and the date's baseline, then in the same
 # statement the upsert of the changed rows, the stage transitions and their events.
@@ -299,6 +315,7 @@ scored AS (
            ]::varchar[], NULL) AS consumer_types
     FROM {FACTS_TABLE} f
     LEFT JOIN base b ON true
+    WHERE f.registered
 ),
 staged AS (
     SELECT s.*, {_CURRENT},
