@@ -32,7 +32,7 @@ async def test_the_shards_facts_are_parallel_safe(engine: AsyncEngine, shards: i
 
 async def test_a_correlated_subquery_would_not_be(engine: AsyncEngine) -> None:
     # given the facts with the premium amount of every order summed by a subquery over its lines (as before)
-    subquery = "(SELECT coalesce(sum(x.a), 0) FROM unnest(o.line_prices_fen, o.line_amounts_fen) AS x(u, a))"
+    subquery = "(SELECT coalesce(sum(x.a), 0)::bigint FROM unnest(o.line_prices_fen, o.line_amounts_fen) AS x(u, a))"
     statement = sql.FACTS.replace("sum(o.lines_gross_fen)", f"sum({subquery})")
     assert statement != sql.FACTS
     # when

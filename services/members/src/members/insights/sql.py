@@ -111,7 +111,7 @@ WITH per AS (
     SELECT o.member_id,
            CAST(:as_of AS date) - (max(o.occurred_at) AT TIME ZONE 'Asia/Shanghai')::date AS r,
            count(*) AS f,
-           sum(o.paid_fen - o.refunded_fen) AS m
+           members.bigint_sum(o.paid_fen - o.refunded_fen) AS m
     FROM members.orders o
     WHERE {_WINDOW_ORDERS}
     GROUP BY o.member_id
@@ -183,8 +183,10 @@ _COMPUTED = ", ".join(f"c.{name}" for name in _UPDATED)
 # The shard's facts per member (orders, behaviour), read-only: a CREATE TABLE AS, which PostgreSQL plans in
 # parallel (a statement that writes through a CTE never is), into a temporary table of this transaction that
 # REFRESH then reads. Bound values only (no CTE, no subquery per row), so that the scans and aggregates may run in
-# parallel workers. A member registered after the date is kept when they bought in the window (`registered` false:
-# REFRESH leaves them out), so that the baseline of a refresh in one shard counts every buyer (BASELINE_OF_FACTS).
+# parallel workers. Amounts are summed by members.bigint_sum (migration 5b7e2a9c1d46: a bigint state passed by
+# value, where sum(bigint) allocates a 128-bit one per member and serialises it between workers). A member
+# registered after the date is kept when they bought in the window (`registered` false: REFRESH leaves them out),
+# so that the baseline of a refresh in one shard counts every buyer (BASELINE_OF_FACTS).
 FACTS_TABLE = "pg_temp.insight_facts"
 _WINDOW = "CAST(:window_from AS timestamptz)"
 _UNTIL = "CAST(:until AS timestamptz)"
@@ -195,19 +197,19 @@ WITH agg AS (
            count(*) AS orders_total,
            count(*) FILTER (WHERE o.occurred_at >= CAST(:two_years_from AS timestamptz)) AS orders_two_years,
            count(*) FILTER (WHERE o.refunded_fen = 0) AS orders_without_refund,
-           sum(o.paid_fen - o.refunded_fen) AS total_spend,
+           members.bigint_sum(o.paid_fen - o.refunded_fen) AS total_spend,
            min(o.occurred_at) AS first_order_at,
            min((date_part('epoch', o.occurred_at) * 1000000)::bigint * 16
                + array_position({_CHANNEL_ARRAY}, o.channel::text)) AS first_key,
            max(o.occurred_at) AS last_order_at,
            count(*) FILTER (WHERE o.occurred_at >= CAST(:year_from AS timestamptz)) AS orders_365,
            count(*) FILTER (WHERE o.occurred_at >= {_WINDOW}) AS f,
-           coalesce(sum(o.paid_fen - o.refunded_fen) FILTER (WHERE o.occurred_at >= {_WINDOW}), 0) AS m,
+           coalesce(members.bigint_sum(o.paid_fen - o.refunded_fen) FILTER (WHERE o.occurred_at >= {_WINDOW}), 0) AS m,
            max(o.paid_fen - o.refunded_fen) FILTER (WHERE o.occurred_at >= {_WINDOW}) AS largest,
            count(*) FILTER (WHERE o.occurred_at >= {_WINDOW} AND o.discount_fen > 0) AS discounted_orders,
-           sum(o.lines_gross_fen) FILTER (WHERE o.occurred_at >= {_WINDOW}) AS gross,
-           sum(o.lines_discounted_fen) FILTER (WHERE o.occurred_at >= {_WINDOW}) AS discounted_gross,
-           sum({_premium("o")}) FILTER (WHERE o.occurred_at >= {_WINDOW}) AS premium_gross,
+           members.bigint_sum(o.lines_gross_fen) FILTER (WHERE o.occurred_at >= {_WINDOW}) AS gross,
+           members.bigint_sum(o.lines_discounted_fen) FILTER (WHERE o.occurred_at >= {_WINDOW}) AS discounted_gross,
+           members.bigint_sum({_premium("o")}) FILTER (WHERE o.occurred_at >= {_WINDOW}) AS premium_gross,
            coalesce(bool_or(o.gift_lines) FILTER (WHERE o.occurred_at >= {_WINDOW}), false) AS gift,
            min(o.occurred_at) FILTER (WHERE o.occurred_at >= CAST(:won_back_from AS timestamptz)) AS return_at,
            max(o.occurred_at) FILTER (WHERE o.occurred_at < CAST(:won_back_from AS timestamptz)) AS before_return_at
