@@ -23,6 +23,8 @@ from members.orders.models import SalesChannel
 # The first order's channel without sorting each member's orders: the minimum of (epoch µs × 16 + channel index).
 CHANNELS = tuple(channel.value for channel in SalesChannel)
 _CHANNEL_ARRAY = "ARRAY[" + ", ".join(f"'{c}'" for c in CHANNELS) + "]::text[]"
+# A channel's position in CHANNELS (1-based), as a CASE: cheaper per order than array_position over the array.
+_CHANNEL_NUMBER = "CASE o.channel " + " ".join(f"WHEN '{c}' THEN {n}" for n, c in enumerate(CHANNELS, 1)) + " END"
 
 
 def _in_shard(column: str) -> str:
@@ -44,13 +46,12 @@ def _premium(order: str) -> str:
     (migration 5b7e2a9c1d46) for longer ones. No subquery: a correlated subquery here would keep the aggregate out
     of parallel workers."""
     prices, amounts = f"{order}.line_prices_fen", f"{order}.line_amounts_fen"
-    inline = " + ".join(
-        f"(CASE WHEN {prices}[{k}] >= {_PREMIUM} THEN {amounts}[{k}] ELSE 0 END)" for k in range(1, _INLINE_LINES + 1)
-    )
-    return (
-        f"(CASE WHEN cardinality({prices}) <= {_INLINE_LINES} THEN {inline} "
-        f"ELSE members.premium_amount_fen({prices}, {amounts}, {_PREMIUM}) END)"
-    )
+    line = [
+        f"(CASE WHEN {prices}[{k}] >= {_PREMIUM} THEN {amounts}[{k}] ELSE 0 END)" for k in range(1, 1 + _INLINE_LINES)
+    ]
+    # by the number of lines, so that an order compares only the lines it has
+    inline = " ".join(f"WHEN {n} THEN {' + '.join(line[:n])}" for n in range(1, 1 + _INLINE_LINES))
+    return f"(CASE cardinality({prices}) {inline} ELSE members.premium_amount_fen({prices}, {amounts}, {_PREMIUM}) END)"
 
 
 # The date and the end of its last local day, for REFRESH (FACTS and BASELINE use bound values directly: a CTE
@@ -200,7 +201,7 @@ WITH agg AS (
            members.bigint_sum(o.paid_fen - o.refunded_fen) AS total_spend,
            min(o.occurred_at) AS first_order_at,
            min((date_part('epoch', o.occurred_at) * 1000000)::bigint * 16
-               + array_position({_CHANNEL_ARRAY}, o.channel::text)) AS first_key,
+               + {_CHANNEL_NUMBER}) AS first_key,
            max(o.occurred_at) AS last_order_at,
            count(*) FILTER (WHERE o.occurred_at >= CAST(:year_from AS timestamptz)) AS orders_365,
            count(*) FILTER (WHERE o.occurred_at >= {_WINDOW}) AS f,
