@@ -51,8 +51,7 @@ class InsightsRepository:
             await self._facts(params, stored)
 
     async def _facts(self, params: dict[str, Any], premium: int) -> None:
-        params["premium_unit_fen"] = premium
-        await self.session.execute(text(sql.FACTS), params)
+        await self.session.execute(text(sql.FACTS), {**params, "premium_unit_fen": premium})
 
     async def _write_baseline(self, params: dict[str, Any], found: Result[Any]) -> int:
         """Write the computed baseline unless the date has one (a concurrent shard's); the stored premium price."""
