@@ -37,7 +37,7 @@ def _in_shard(column: str) -> str:
 
 
 _INLINE_LINES = 3  # orders with up to this many lines are summed inline (nearly all of them)
-_PREMIUM = "CAST(:premium_unit_fen AS bigint)"  # the date's, read from its baseline first: a bound value
+_PREMIUM = "CAST(:premium_unit_fen AS bigint)"  # the date's (its stored baseline's, or PREMIUM's): bound
 
 
 def _premium(order: str) -> str:
